@@ -1,0 +1,129 @@
+/**
+ * Access-token verification for the gateway and every subgraph. The only module that imports
+ * keycloak-connect (in maintenance mode upstream): replacing it means rewriting `TokenVerifier` only.
+ */
+import KeycloakConnect from 'keycloak-connect';
+import { PlatformException } from '@crm/errors';
+
+/** Who is calling, from a verified Keycloak access token. */
+export interface AuthUser {
+  /** Keycloak user id (`sub`). */
+  id: string;
+  username: string;
+  name?: string;
+  email?: string;
+  /** Realm roles, e.g. `sales-rep`. */
+  roles: string[];
+  /** Group (department) names, e.g. `sales`. */
+  groups: string[];
+}
+
+export interface TokenVerifierOptions {
+  keycloakUrl: string;
+  realm: string;
+  /** The audience access tokens must carry (`crm-api`). */
+  audience: string;
+  /**
+   * The realm's RSA public key (base64 SPKI, as Keycloak's admin console shows it). Without it the
+   * key is fetched from the realm's JWKS endpoint and rotated by key id.
+   */
+  realmPublicKey?: string;
+}
+
+interface TokenContent {
+  sub?: string;
+  exp?: number;
+  nbf?: number;
+  preferred_username?: string;
+  name?: string;
+  email?: string;
+  realm_access?: { roles?: string[] };
+  groups?: string[];
+}
+
+interface GrantManagerLike {
+  createGrant(raw: { access_token: string }): Promise<{ access_token?: { content: TokenContent } }>;
+}
+
+const invalid = (why: string) => new PlatformException('INVALID_TOKEN', `Invalid access token: ${why}`);
+
+export class TokenVerifier {
+  private readonly grantManager: GrantManagerLike;
+
+  constructor({ keycloakUrl, realm, audience, realmPublicKey }: TokenVerifierOptions) {
+    const keycloak = new KeycloakConnect({}, {
+      realm,
+      'auth-server-url': keycloakUrl.replace(/\/$/, ''),
+      resource: audience,
+      'bearer-only': true,
+      'verify-token-audience': true,
+      'ssl-required': 'external',
+      'confidential-port': 0,
+      ...(realmPublicKey ? { 'realm-public-key': realmPublicKey } : {}),
+    } as unknown as KeycloakConnect.KeycloakConfig);
+    this.grantManager = keycloak.grantManager as unknown as GrantManagerLike;
+  }
+
+  /**
+   * Verifies signature (RS256, realm key), issuer, audience, type and expiry, and returns the caller.
+   * Throws a `PlatformException` (UNAUTHENTICATED) for any token that fails.
+   */
+  async verify(rawToken: string): Promise<AuthUser> {
+    let content: TokenContent | undefined;
+    try {
+      const grant = await this.grantManager.createGrant({ access_token: rawToken });
+      content = grant.access_token?.content;
+    } catch (error) {
+      throw invalid(String((error as Error).message ?? error).replace(/^Grant validation failed\. Reason: /, ''));
+    }
+    if (!content) throw invalid('missing');
+    // keycloak-connect treats a token without `exp` as never expiring; Keycloak always sets it.
+    if (typeof content.exp !== 'number') throw invalid('no expiry');
+    if (typeof content.nbf === 'number' && content.nbf * 1000 > Date.now() + 30_000) throw invalid('not yet valid');
+    if (!content.sub || !content.preferred_username) throw invalid('no subject');
+    return {
+      id: content.sub,
+      username: content.preferred_username,
+      ...(content.name ? { name: content.name } : {}),
+      ...(content.email ? { email: content.email } : {}),
+      roles: content.realm_access?.roles ?? [],
+      groups: content.groups ?? [],
+    };
+  }
+}
+
+/** The token of an `Authorization: Bearer <token>` header, if there is one. */
+export function bearerToken(authorization: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(authorization) ? authorization[0] : authorization;
+  const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(value ?? '');
+  return match?.[1];
+}
+
+/** Verifies the request's bearer token; UNAUTHENTICATED when it is missing or invalid. */
+export async function authenticate(verifier: TokenVerifier, authorization: string | string[] | undefined): Promise<AuthUser> {
+  const token = bearerToken(authorization);
+  if (!token) throw new PlatformException('MISSING_TOKEN', 'Authentication required: send Authorization: Bearer <access token>');
+  return verifier.verify(token);
+}
+
+export const Role = {
+  ADMIN: 'admin',
+  SALES_MANAGER: 'sales-manager',
+  SALES_REP: 'sales-rep',
+  SERVICE_AGENT: 'service-agent',
+  MARKETER: 'marketer',
+  ANALYST: 'analyst',
+  CUSTOMER: 'customer',
+} as const;
+export type Role = (typeof Role)[keyof typeof Role];
+
+export function hasAnyRole(user: AuthUser, roles: readonly Role[]): boolean {
+  return user.roles.includes(Role.ADMIN) || roles.some((role) => user.roles.includes(role));
+}
+
+/** FORBIDDEN unless the user holds one of `roles` (admins pass every check). */
+export function requireRole(user: AuthUser, roles: readonly Role[]): void {
+  if (!hasAnyRole(user, roles)) {
+    throw new PlatformException('MISSING_ROLE', `Requires one of the roles: ${roles.join(', ')}`);
+  }
+}

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectMongo } from '@crm/mongo';
+import { eventually, uniqueName } from '@crm/testing';
+import { createEvent, deadLetterTopicFor, type CloudEvent } from '../envelope.js';
+import { EventConsumer, MongoProcessedEvents, PoisonEventError } from '../consumer.js';
+import { KafkaEventPublisher } from '../kafka.js';
+import { collect, infra, kafkaClient, logger } from './helpers.js';
+
+// Each test run uses its own entity name, hence its own topic `crm.<entity>`.
+const entity = uniqueName('probe').replace(/_/g, '-');
+const topic = `crm.${entity}`;
+const client = kafkaClient();
+const publisher = new KafkaEventPublisher(client);
+const connection = await connectMongo({ url: infra.mongoUrl, dbName: uniqueName('events_consumer') });
+
+const handled: CloudEvent[] = [];
+let failuresToInject = 0;
+const consumer = new EventConsumer({
+  client,
+  groupId: uniqueName('group'),
+  topics: [topic],
+  processed: new MongoProcessedEvents(connection, 'test-group'),
+  logger,
+  retryDelayMs: 10,
+  maxAttempts: 3,
+  handle: async (event) => {
+    if ((event.data as { poison?: boolean }).poison) throw new PoisonEventError('cannot use this event');
+    if ((event.data as { flaky?: boolean }).flaky && failuresToInject > 0) {
+      failuresToInject -= 1;
+      throw new Error('database briefly away');
+    }
+    handled.push(event);
+  },
+});
+let deadLetters: Awaited<ReturnType<typeof collect>>;
+
+beforeAll(async () => {
+  await consumer.start();
+  deadLetters = await collect(client, [deadLetterTopicFor(topic)]);
+  await eventually(async () => consumer.isReady(), 20_000);
+});
+
+afterAll(async () => {
+  await consumer.stop();
+  await deadLetters.stop();
+  await client.disconnect();
+  await connection.dropDatabase();
+  await connection.close();
+});
+
+const make = (data: Record<string, unknown>, subject = 'agg-1') => createEvent({ source: '/test', type: `${entity}.happened`, subject, data });
+
+describe('EventConsumer against real Kafka', () => {
+  it('handles a published event and reports ready', async () => {
+    const event = make({ n: 1 });
+    await publisher.publish([event]);
+    await eventually(async () => handled.some((e) => e.id === event.id), 10_000);
+    expect(consumer.isReady()).toBe(true);
+  });
+
+  it('skips a redelivered event with the same id', async () => {
+    const event = make({ n: 2 });
+    const sentinel = make({ n: 3 });
+    // Same key, so same partition: the sentinel is handled after both copies.
+    await publisher.publish([event, event, sentinel]);
+    await eventually(async () => handled.some((e) => e.id === sentinel.id), 10_000);
+    expect(handled.filter((e) => e.id === event.id)).toHaveLength(1);
+  });
+
+  it('retries a failing handler and succeeds without parking the message', async () => {
+    failuresToInject = 2;
+    const event = make({ flaky: true });
+    await publisher.publish([event]);
+    await eventually(async () => handled.some((e) => e.id === event.id), 10_000);
+    expect(failuresToInject).toBe(0);
+    expect(deadLetters.messages.some((m) => m.value?.toString().includes(event.id))).toBe(false);
+  });
+
+  it('parks poison messages on the dead-letter topic and keeps consuming', async () => {
+    const poison = make({ poison: true });
+    const after = make({ n: 4 });
+    await client.send([{ topic, key: 'agg-1', value: '{not json' }]);
+    await publisher.publish([poison, after]);
+    await eventually(async () => handled.some((e) => e.id === after.id), 10_000);
+    const parked = await eventually(async () => (deadLetters.messages.length >= 2 ? deadLetters.messages : undefined), 10_000);
+    expect(parked.map((m) => m.headers['x-dlq-reason'])).toEqual([
+      'InvalidEventError: Message is not JSON',
+      'PoisonEventError: cannot use this event',
+    ]);
+    expect(parked[1]?.headers['x-dlq-topic']).toBe(topic);
+    expect(handled.some((e) => e.id === poison.id)).toBe(false);
+  });
+});

@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Schema } from 'mongoose';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectMongo } from '@crm/mongo';
+import { eventually, uniqueName } from '@crm/testing';
+import { createEvent, type CloudEvent } from '../envelope.js';
+import { EventConsumer, MongoProcessedEvents } from '../consumer.js';
+import { KafkaEventPublisher } from '../kafka.js';
+import { appendEvents, OutboxRelay, outboxPlugin } from '../outbox.js';
+import { collect, infra, kafkaClient, logger } from './helpers.js';
+
+const entity = uniqueName('outbox').replace(/_/g, '-');
+const topic = `crm.${entity}`;
+const dbName = uniqueName('events_outbox');
+const connection = await connectMongo({ url: infra.mongoUrl, dbName });
+const schema = new Schema({ _id: String, name: String });
+schema.plugin(outboxPlugin);
+const Aggregate = connection.model('Aggregate', schema, 'aggregates');
+const client = kafkaClient();
+const cleanups: Array<() => Promise<unknown>> = [];
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await client.disconnect();
+  await connection.dropDatabase();
+  await connection.close();
+});
+
+async function pendingOf(id: string): Promise<CloudEvent[]> {
+  const doc = await Aggregate.collection.findOne({ _id: id as never });
+  return (doc?.pendingEvents ?? []) as CloudEvent[];
+}
+
+describe('outbox relay against real Kafka and the MongoDB-compatible server', () => {
+  it('stores events with the state change and removes them only after Kafka acknowledged', async () => {
+    const seen = await collect(client, [topic]);
+    cleanups.push(seen.stop);
+    const relay = new OutboxRelay({ publisher: new KafkaEventPublisher(client), logger });
+    relay.register(Aggregate);
+    const first = createEvent({ source: '/test', type: `${entity}.created`, subject: 'a1', data: { n: 1 } });
+    const second = createEvent({ source: '/test', type: `${entity}.renamed`, subject: 'a1', data: { n: 2 } });
+    await Aggregate.updateOne({ _id: 'a1' }, { $set: { name: 'x' }, ...appendEvents([first, second]) }, { upsert: true });
+    expect((await pendingOf('a1')).map((e) => e.id)).toEqual([first.id, second.id]);
+
+    await relay.publishDocument(Aggregate, 'a1');
+    expect(await pendingOf('a1')).toEqual([]);
+    const received = await eventually(async () => (seen.messages.length >= 2 ? seen.messages : undefined), 10_000);
+    expect(received.map((m) => JSON.parse(m.value!.toString()).id)).toEqual([first.id, second.id]);
+    expect(received.every((m) => m.key === 'a1')).toBe(true);
+    expect(received[0]?.headers['content-type']).toBe('application/cloudevents+json; charset=utf-8');
+  });
+
+  it('keeps events when publishing fails, so nothing is lost', async () => {
+    const failing = new OutboxRelay({ publisher: { publish: async () => Promise.reject(new Error('broker down')) }, logger });
+    const event = createEvent({ source: '/test', type: `${entity}.created`, subject: 'a2', data: {} });
+    await Aggregate.updateOne({ _id: 'a2' }, { $set: { name: 'y' }, ...appendEvents([event]) }, { upsert: true });
+    await expect(failing.publishDocument(Aggregate, 'a2')).rejects.toThrow('broker down');
+    expect((await pendingOf('a2')).map((e) => e.id)).toEqual([event.id]);
+    // Leave nothing for the next test's poller.
+    await new OutboxRelay({ publisher: new KafkaEventPublisher(client), logger }).publishDocument(Aggregate, 'a2');
+  });
+
+  it('after the writer dies between write and publish, a restarted relay publishes and the effect happens once', async () => {
+    const aggregateId = uniqueName('agg');
+    const fixture = fileURLToPath(new URL('./fixtures/crash-writer.mjs', import.meta.url));
+    const child = spawn(process.execPath, [fixture, infra.mongoUrl, dbName, entity, aggregateId], { stdio: 'inherit' });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+    expect(signal).toBe('SIGKILL');
+    const left = await pendingOf(aggregateId);
+    expect(left).toHaveLength(1);
+    expect((await Aggregate.findById(aggregateId))?.name).toBe('Ada');
+
+    // A consumer whose side effect is not idempotent on its own: dedupe by event id keeps it exactly-once.
+    const effects = connection.collection<{ _id: string; count: number }>('effects');
+    const consumer = new EventConsumer({
+      client,
+      groupId: uniqueName('effects'),
+      topics: [topic],
+      types: [`${entity}.created`, `${entity}.checked`],
+      processed: new MongoProcessedEvents(connection, 'effects'),
+      logger,
+      handle: async (event) => {
+        await effects.updateOne({ _id: `${event.type}:${event.subject}` }, { $inc: { count: 1 } }, { upsert: true });
+      },
+    });
+    await consumer.start();
+    cleanups.push(() => consumer.stop());
+
+    // "Restart": a new relay's poller finds the left-over event.
+    const publisher = new KafkaEventPublisher(client);
+    const relay = new OutboxRelay({ publisher, logger, pollIntervalMs: 100 });
+    relay.register(Aggregate);
+    relay.start();
+    cleanups.push(() => relay.stop());
+    await eventually(async () => (await pendingOf(aggregateId)).length === 0, 10_000);
+    await eventually(async () => (await effects.findOne({ _id: `${entity}.created:${aggregateId}` }))?.count === 1, 10_000);
+
+    // The same event delivered again (a relay that died after Kafka's ack but before removal), then a marker.
+    const marker = createEvent({ source: '/test', type: `${entity}.checked`, subject: aggregateId, data: {} });
+    await publisher.publish([left[0]!, marker]);
+    await eventually(async () => (await effects.findOne({ _id: `${entity}.checked:${aggregateId}` }))?.count === 1, 10_000);
+    expect((await effects.findOne({ _id: `${entity}.created:${aggregateId}` }))?.count).toBe(1);
+  });
+});

@@ -1,0 +1,143 @@
+import type { Connection } from 'mongoose';
+import type { Logger } from '@crm/logger';
+import { deadLetterTopicFor, InvalidEventError, parseEvent, type CloudEvent } from './envelope.js';
+import type { DeliveredMessage, KafkaClient } from './kafka.js';
+
+/** Thrown by a handler for an event it can never process (bad data); parked at once, no retries. */
+export class PoisonEventError extends Error {
+  override name = 'PoisonEventError';
+}
+
+/** Remembers which event ids a consumer group has handled, to skip redeliveries. */
+export interface ProcessedEvents {
+  has(eventId: string): Promise<boolean>;
+  add(eventId: string): Promise<void>;
+}
+
+/** Processed-event ids in the consuming service's own database (`processed_events`). */
+export class MongoProcessedEvents implements ProcessedEvents {
+  constructor(
+    private readonly connection: Connection,
+    private readonly groupId: string,
+  ) {}
+
+  private get collection() {
+    return this.connection.collection<{ _id: string; groupId: string; eventId: string; processedAt: Date }>('processed_events');
+  }
+
+  async has(eventId: string): Promise<boolean> {
+    return (await this.collection.countDocuments({ _id: `${this.groupId}:${eventId}` }, { limit: 1 })) > 0;
+  }
+
+  async add(eventId: string): Promise<void> {
+    try {
+      await this.collection.insertOne({ _id: `${this.groupId}:${eventId}`, groupId: this.groupId, eventId, processedAt: new Date() });
+    } catch (error) {
+      if ((error as { code?: number }).code !== 11000) throw error;
+    }
+  }
+}
+
+export interface EventConsumerOptions {
+  client: KafkaClient;
+  groupId: string;
+  topics: string[];
+  /** Event types to handle; others on the same topics are skipped (and committed). */
+  types?: string[];
+  handle: (event: CloudEvent) => Promise<void>;
+  processed: ProcessedEvents;
+  logger: Logger;
+  /** Attempts for an error that may pass (e.g. the database briefly away) before the message is parked. */
+  maxAttempts?: number;
+  retryDelayMs?: number;
+}
+
+/**
+ * A consumer with the platform's delivery rules: offsets are committed only after the side effect,
+ * events already processed (by id) are skipped, and poison messages go to `<topic>.dlq` so they do
+ * not block the partition. Handlers must still be idempotent for the crash window between the side
+ * effect and recording the id.
+ */
+export class EventConsumer {
+  private ready = false;
+  private running: { stop: () => Promise<void> } | undefined;
+  private readonly maxAttempts: number;
+  private readonly retryDelayMs: number;
+
+  constructor(private readonly options: EventConsumerOptions) {
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.retryDelayMs = options.retryDelayMs ?? 200;
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  async start(): Promise<void> {
+    const { client, topics, groupId } = this.options;
+    await client.ensureTopics([...topics, ...topics.map(deadLetterTopicFor)]);
+    this.running = await client.consume({
+      groupId,
+      topics,
+      onMessage: (message) => this.onMessage(message),
+      onReadyChange: (ready) => {
+        this.ready = ready;
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    await this.running?.stop();
+    this.running = undefined;
+  }
+
+  private async onMessage(message: DeliveredMessage): Promise<void> {
+    const { logger, processed, types } = this.options;
+    let event: CloudEvent;
+    try {
+      event = parseEvent(message.value);
+    } catch (error) {
+      if (error instanceof InvalidEventError) return this.deadLetter(message, error);
+      throw error;
+    }
+    if (types && !types.includes(event.type)) return;
+    if (await processed.has(event.id)) {
+      logger.debug({ eventId: event.id }, 'duplicate event skipped');
+      return;
+    }
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.options.handle(event);
+        break;
+      } catch (error) {
+        if (error instanceof PoisonEventError || attempt >= this.maxAttempts) {
+          return this.deadLetter(message, error as Error, event);
+        }
+        logger.warn({ err: error, eventId: event.id, attempt }, 'event handler failed; retrying');
+        await new Promise((r) => setTimeout(r, this.retryDelayMs * 2 ** (attempt - 1)));
+      }
+    }
+    await processed.add(event.id);
+  }
+
+  private async deadLetter(message: DeliveredMessage, error: Error, event?: CloudEvent): Promise<void> {
+    const { client, groupId, logger } = this.options;
+    logger.error({ err: error, topic: message.topic, offset: message.offset, eventId: event?.id }, 'message parked on dead-letter topic');
+    await client.send([
+      {
+        topic: deadLetterTopicFor(message.topic),
+        key: message.key ?? '',
+        value: message.value?.toString() ?? '',
+        headers: {
+          ...message.headers,
+          'x-dlq-reason': `${error.name}: ${error.message}`.slice(0, 1000),
+          'x-dlq-topic': message.topic,
+          'x-dlq-partition': String(message.partition),
+          'x-dlq-offset': message.offset,
+          'x-dlq-group': groupId,
+        },
+      },
+    ]);
+  }
+}

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * A domain event in CloudEvents 1.0 structured form. `subject` is the aggregate id and is also the
+ * Kafka message key, so one aggregate's events stay ordered on one partition.
+ */
+export interface CloudEvent<T = unknown> {
+  specversion: '1.0';
+  id: string;
+  /** URI-reference of the producing service, e.g. `/crm/customers`. */
+  source: string;
+  /** `<entity>.<past-tense verb>`, e.g. `customer.created`. */
+  type: string;
+  subject: string;
+  /** RFC 3339 UTC instant. Kept as a string so the stored outbox entry round-trips byte for byte. */
+  time: string;
+  datacontenttype: 'application/json';
+  data: T;
+}
+
+export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
+
+const EVENT_TYPE = /^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
+
+export function createEvent<T>(input: { source: string; type: string; subject: string; data: T; time?: Date }): CloudEvent<T> {
+  if (!EVENT_TYPE.test(input.type)) throw new Error(`Event type "${input.type}" is not <entity>.<past-tense verb>`);
+  if (!input.subject) throw new Error('Event subject (aggregate id) is required');
+  return {
+    specversion: '1.0',
+    id: randomUUID(),
+    source: input.source,
+    type: input.type,
+    subject: input.subject,
+    time: (input.time ?? new Date()).toISOString(),
+    datacontenttype: 'application/json',
+    // Plain JSON only: stored in the outbox and compared exactly when removed.
+    data: JSON.parse(JSON.stringify(input.data)) as T,
+  };
+}
+
+/** One topic per aggregate type: `crm.<entity>` (e.g. `crm.customer` carries `customer.*`). */
+export function topicFor(eventType: string): string {
+  const entity = eventType.split('.')[0];
+  if (!entity) throw new Error(`Cannot derive a topic from "${eventType}"`);
+  return `crm.${entity}`;
+}
+
+export function deadLetterTopicFor(topic: string): string {
+  return `${topic}.dlq`;
+}
+
+export class InvalidEventError extends Error {
+  override name = 'InvalidEventError';
+}
+
+/** Parses and checks a structured-mode CloudEvent; throws {@link InvalidEventError} on anything else. */
+export function parseEvent(raw: Buffer | string | null): CloudEvent {
+  if (raw === null) throw new InvalidEventError('Empty message');
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString());
+  } catch {
+    throw new InvalidEventError('Message is not JSON');
+  }
+  if (typeof value !== 'object' || value === null) throw new InvalidEventError('Message is not an object');
+  const event = value as Partial<CloudEvent>;
+  const missing = (['id', 'source', 'type', 'subject', 'time'] as const).filter((key) => typeof event[key] !== 'string' || !event[key]);
+  if (event.specversion !== '1.0') missing.push('specversion' as never);
+  if (missing.length > 0) throw new InvalidEventError(`Not a CloudEvent 1.0: bad ${missing.join(', ')}`);
+  if (Number.isNaN(Date.parse(event.time as string))) throw new InvalidEventError('Bad time');
+  return event as CloudEvent;
+}

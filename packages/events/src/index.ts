@@ -1,0 +1,4 @@
+export * from './envelope.js';
+export * from './kafka.js';
+export * from './consumer.js';
+export * from './outbox.js';

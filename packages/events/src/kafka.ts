@@ -1,0 +1,187 @@
+/**
+ * The only module that imports kafkajs. Everything else speaks in CloudEvents and the small
+ * interfaces below, so replacing the client (kafkajs is in maintenance mode upstream) touches this file.
+ */
+import { Kafka, logLevel, type Admin, type Consumer, type Producer, type LogEntry } from 'kafkajs';
+import type { Logger } from '@crm/logger';
+import { CLOUDEVENTS_CONTENT_TYPE, topicFor, type CloudEvent } from './envelope.js';
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+}
+
+/** A message as delivered to a consumer; `commit()` commits its offset (manual commits only). */
+export interface DeliveredMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+export interface RawMessage {
+  topic: string;
+  key: string;
+  value: string;
+  headers?: Record<string, string>;
+}
+
+function kafkaLogCreator(logger: Logger) {
+  return () =>
+    ({ level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const entry = { kafka: extra };
+      if (level <= logLevel.ERROR) logger.error(entry, message);
+      else if (level === logLevel.WARN) logger.warn(entry, message);
+      else logger.debug(entry, message);
+    };
+}
+
+export class KafkaClient {
+  private readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  private admin: Admin | undefined;
+  private readonly consumers = new Set<Consumer>();
+  readonly logger: Logger;
+
+  constructor({ brokers, clientId, logger }: KafkaOptions) {
+    this.logger = logger;
+    // kafkajs prints a one-time notice about its v2 partitioner change; ours keys every message.
+    process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+    this.kafka = new Kafka({
+      clientId,
+      brokers,
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogCreator(logger),
+      retry: { initialRetryTime: 100, retries: 8 },
+      connectionTimeout: 3000,
+    });
+  }
+
+  private async getAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    return this.admin;
+  }
+
+  /** Creates missing topics (existing ones are left alone). */
+  async ensureTopics(topics: string[], numPartitions = 3): Promise<void> {
+    const admin = await this.getAdmin();
+    const existing = new Set(await admin.listTopics());
+    const missing = [...new Set(topics)].filter((topic) => !existing.has(topic));
+    if (missing.length === 0) return;
+    await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions })) });
+  }
+
+  /** True when a broker answers a metadata request. */
+  async ping(): Promise<boolean> {
+    try {
+      const admin = await this.getAdmin();
+      await admin.describeCluster();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Sends messages and resolves only when every in-sync replica acknowledged them. */
+  async send(messages: RawMessage[]): Promise<void> {
+    if (!this.producer) {
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      await producer.connect();
+      this.producer = producer;
+    }
+    const byTopic = new Map<string, RawMessage[]>();
+    for (const message of messages) byTopic.set(message.topic, [...(byTopic.get(message.topic) ?? []), message]);
+    await this.producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, list]) => ({
+        topic,
+        messages: list.map(({ key, value, headers }) => ({ key, value, headers })),
+      })),
+    });
+  }
+
+  /**
+   * Runs a consumer group with manual offset commits: an offset is committed only when
+   * `onMessage` resolves, so a crash before that redelivers the message.
+   */
+  async consume(options: {
+    groupId: string;
+    topics: string[];
+    fromBeginning?: boolean;
+    onMessage: (message: DeliveredMessage) => Promise<void>;
+    onReadyChange: (ready: boolean) => void;
+  }): Promise<{ stop: () => Promise<void> }> {
+    const consumer = this.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: true, sessionTimeout: 15_000, heartbeatInterval: 1000 });
+    this.consumers.add(consumer);
+    consumer.on(consumer.events.GROUP_JOIN, () => options.onReadyChange(true));
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.logger.error({ err: event.payload.error, groupId: options.groupId }, 'consumer crashed');
+      options.onReadyChange(false);
+    });
+    consumer.on(consumer.events.STOP, () => options.onReadyChange(false));
+    await consumer.connect();
+    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(message.headers ?? {})) {
+          if (value !== undefined) headers[name] = Array.isArray(value) ? String(value[0]) : String(value);
+        }
+        await options.onMessage({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value,
+          headers,
+        });
+        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+      },
+    });
+    return {
+      stop: async () => {
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.allSettled([...this.consumers].map((consumer) => consumer.disconnect()));
+    this.consumers.clear();
+    await this.producer?.disconnect();
+    await this.admin?.disconnect();
+    this.producer = undefined;
+    this.admin = undefined;
+  }
+}
+
+/** Publishes CloudEvents: structured mode, topic per aggregate type, key = aggregate id. */
+export interface EventPublisher {
+  publish(events: CloudEvent[]): Promise<void>;
+}
+
+export class KafkaEventPublisher implements EventPublisher {
+  constructor(private readonly client: KafkaClient) {}
+
+  async publish(events: CloudEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.client.send(
+      events.map((event) => ({
+        topic: topicFor(event.type),
+        key: event.subject,
+        value: JSON.stringify(event),
+        headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, ce_type: event.type, ce_id: event.id },
+      })),
+    );
+  }
+}

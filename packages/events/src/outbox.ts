@@ -1,0 +1,123 @@
+import { Schema, type Model } from 'mongoose';
+import type { Logger } from '@crm/logger';
+import type { CloudEvent } from './envelope.js';
+import type { EventPublisher } from './kafka.js';
+
+/**
+ * Transactional outbox without transactions: an aggregate's new events live in its own document
+ * (`pendingEvents`) and are written in the same single-document atomic update as the state change,
+ * which MongoDB and FerretDB both guarantee. The relay publishes them and removes them only after
+ * Kafka acknowledged, so a crash at any point loses nothing (it may publish twice; consumers dedupe).
+ */
+export const OUTBOX_FIELD = 'pendingEvents';
+
+/** Mongoose plugin: adds the hidden `pendingEvents` array to an aggregate's schema. */
+export function outboxPlugin(schema: Schema): void {
+  schema.add({ [OUTBOX_FIELD]: { type: [Schema.Types.Mixed], default: [], select: false } });
+}
+
+/** Update fragment appending events in the same atomic update as the state change. */
+export function appendEvents(events: CloudEvent[]): { $push: Record<string, { $each: CloudEvent[] }> } {
+  return { $push: { [OUTBOX_FIELD]: { $each: events } } };
+}
+
+type AnyModel = Model<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface OutboxRelayOptions {
+  publisher: EventPublisher;
+  logger: Logger;
+  /** How often to look for events left behind (e.g. by a crash between write and publish). */
+  pollIntervalMs?: number;
+  batchSize?: number;
+}
+
+export class OutboxRelay {
+  private readonly models = new Map<string, AnyModel>();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private readonly pollIntervalMs: number;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.batchSize = options.batchSize ?? 100;
+  }
+
+  register(model: AnyModel): this {
+    this.models.set(model.collection.collectionName, model);
+    return this;
+  }
+
+  /** Publishes one document's pending events now; failures are logged and left for the poller. */
+  notify(model: AnyModel, id: unknown): void {
+    this.publishDocument(model, id).catch((error: unknown) => {
+      this.options.logger.warn({ err: error, collection: model.collection.collectionName }, 'outbox publish failed; poller will retry');
+    });
+  }
+
+  /** Publishes, in order, the events pending on one document, then removes exactly those. */
+  publishDocument(model: AnyModel, id: unknown): Promise<void> {
+    const key = `${model.collection.collectionName}:${String(id)}`;
+    // One publication per document at a time inside this process keeps its events in order.
+    const previous = this.inFlight.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.publishNow(model, id));
+    this.inFlight.set(key, next);
+    void next.finally(() => {
+      if (this.inFlight.get(key) === next) this.inFlight.delete(key);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  private async publishNow(model: AnyModel, id: unknown): Promise<void> {
+    // Raw driver reads: the stored entries are removed with $pullAll, which needs them exactly as stored.
+    const doc = await model.collection.findOne({ _id: id as never }, { projection: { [OUTBOX_FIELD]: 1 } });
+    const pending = (doc?.[OUTBOX_FIELD] ?? []) as CloudEvent[];
+    if (pending.length === 0) return;
+    await this.options.publisher.publish(pending);
+    // $pullAll, not $pull with a condition: FerretDB v1 ignores conditional $pull silently.
+    await model.collection.updateOne({ _id: id as never }, { $pullAll: { [OUTBOX_FIELD]: pending } } as never);
+  }
+
+  /** Publishes everything pending in every registered collection. */
+  async drain(): Promise<number> {
+    let documents = 0;
+    for (const model of this.models.values()) {
+      for (;;) {
+        const batch = await model.collection
+          .find({ [`${OUTBOX_FIELD}.0`]: { $exists: true } }, { projection: { _id: 1 } })
+          .limit(this.batchSize)
+          .toArray();
+        for (const doc of batch) await this.publishDocument(model, doc._id);
+        documents += batch.length;
+        if (batch.length < this.batchSize) break;
+      }
+    }
+    return documents;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const tick = () => {
+      this.polling = this.drain()
+        .then((count) => {
+          if (count > 0) this.options.logger.info({ documents: count }, 'outbox poller published left-over events');
+        })
+        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'outbox poll failed'))
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, this.pollIntervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  /** Stops polling and flushes: waits for publications under way, then drains once more. */
+  async stop(): Promise<void> {
+    const timer = this.timer;
+    this.timer = undefined;
+    if (timer) clearTimeout(timer);
+    await this.polling;
+    await Promise.allSettled(this.inFlight.values());
+    await this.drain().catch((error: unknown) => this.options.logger.warn({ err: error }, 'outbox flush on stop failed'));
+  }
+}

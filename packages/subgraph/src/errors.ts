@@ -1,0 +1,35 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { DomainException, toGraphQLError } from '@crm/errors';
+import type { Logger } from '@crm/logger';
+
+/** Codes Apollo itself produces for bad requests; they are safe to show as they are. */
+const CLIENT_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+]);
+
+/**
+ * Apollo `formatError`: domain exceptions become their mapped GraphQL error; Apollo's own request
+ * errors pass; anything else is logged and masked so internals never reach a client.
+ */
+export function createFormatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof DomainException) {
+      const mapped = toGraphQLError(original);
+      return { message: mapped.message, path: formatted.path, locations: formatted.locations, extensions: mapped.extensions };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return formatted;
+    logger.error({ err: original, path: formatted.path }, 'unexpected error in resolver');
+    return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}

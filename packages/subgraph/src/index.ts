@@ -1,0 +1,3 @@
+export * from './server.js';
+export * from './run.js';
+export { createFormatError } from './errors.js';

@@ -1,0 +1,112 @@
+import type { Model } from 'mongoose';
+import type { DocumentNode } from 'graphql';
+import type { GraphQLResolverMap } from '@apollo/subgraph';
+import { TokenVerifier } from '@crm/auth';
+import type { ServiceEnv } from '@crm/env';
+import { EventConsumer, KafkaClient, KafkaEventPublisher, OutboxRelay } from '@crm/events';
+import { createLogger, type Logger } from '@crm/logger';
+import { connectMongo, pingMongo, syncIndexes, type Connection } from '@crm/mongo';
+import { SubgraphServer } from './server.js';
+
+export interface SubgraphDeps {
+  env: ServiceEnv;
+  logger: Logger;
+  connection: Connection;
+  kafka: KafkaClient;
+  relay: OutboxRelay;
+}
+
+export interface SubgraphParts<TServices> {
+  services: TServices;
+  resolvers: GraphQLResolverMap<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Aggregates whose `pendingEvents` the relay publishes. */
+  outboxModels?: Model<any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  consumers?: EventConsumer[];
+}
+
+export interface RunSubgraphOptions<TServices> {
+  /** Service name; also the CloudEvents source `/crm/<name>` and the Kafka client id. */
+  name: string;
+  env: ServiceEnv;
+  typeDefs: DocumentNode;
+  setup: (deps: SubgraphDeps) => SubgraphParts<TServices> | Promise<SubgraphParts<TServices>>;
+  /** Install SIGTERM/SIGINT handlers that stop gracefully and exit (production entry points). */
+  handleSignals?: boolean;
+}
+
+export interface RunningSubgraph<TServices> {
+  url: string;
+  services: TServices;
+  deps: SubgraphDeps;
+  server: SubgraphServer<TServices>;
+  /** Stop taking requests, stop consumers, flush the outbox, close Kafka and Mongo. */
+  stop: () => Promise<void>;
+}
+
+/** Boots one subgraph service: the same wiring and the same shutdown order for all five. */
+export async function runSubgraph<TServices>(options: RunSubgraphOptions<TServices>): Promise<RunningSubgraph<TServices>> {
+  const { name, env } = options;
+  const logger = createLogger({ service: name, level: env.LOG_LEVEL });
+  const connection = await connectMongo({ url: env.MONGO_URL, dbName: env.MONGO_DB });
+  const kafka = new KafkaClient({ brokers: env.KAFKA_BROKERS, clientId: env.KAFKA_CLIENT_ID ?? name, logger });
+  const relay = new OutboxRelay({ publisher: new KafkaEventPublisher(kafka), logger, pollIntervalMs: env.OUTBOX_POLL_MS });
+  const deps: SubgraphDeps = { env, logger, connection, kafka, relay };
+  const parts = await options.setup(deps);
+  for (const model of parts.outboxModels ?? []) relay.register(model);
+  await syncIndexes(connection);
+  const consumers = parts.consumers ?? [];
+  await Promise.all(consumers.map((consumer) => consumer.start()));
+  relay.start();
+
+  const server = new SubgraphServer({
+    name,
+    typeDefs: options.typeDefs,
+    resolvers: parts.resolvers,
+    services: parts.services,
+    logger,
+    verifier: new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE }),
+    gatewaySecret: env.GATEWAY_SECRET,
+    readiness: [
+      { name: 'mongo', check: () => pingMongo(connection) },
+      { name: 'kafka', check: () => kafka.ping() },
+      ...consumers.map((consumer, index) => ({ name: `consumer${index}`, check: () => consumer.isReady() })),
+    ],
+  });
+  const url = await server.listen(env.PORT, env.HOST);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info('stopping');
+      await server.close();
+      await Promise.allSettled(consumers.map((consumer) => consumer.stop()));
+      await relay.stop();
+      await kafka.disconnect();
+      await connection.close();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutdown requested');
+      const timer = setTimeout(() => {
+        logger.error('graceful shutdown timed out');
+        process.exit(1);
+      }, env.SHUTDOWN_GRACE_MS);
+      timer.unref();
+      stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+
+  return { url, services: parts.services, deps, server, stop };
+}

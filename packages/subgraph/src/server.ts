@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import express, { type Request } from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
+import { GraphQLError, type DocumentNode } from 'graphql';
+import { gql } from 'graphql-tag';
+import { authenticate, type AuthUser, type TokenVerifier } from '@crm/auth';
+import { DomainException, toGraphQLError } from '@crm/errors';
+import { requestIdsFrom, type Logger } from '@crm/logger';
+import { createFormatError } from './errors.js';
+
+export const GATEWAY_SECRET_HEADER = 'x-crm-gateway-secret';
+
+/** What every resolver receives. Services add their facades through `TServices`. */
+export interface RequestContext<TServices = unknown> {
+  user: AuthUser;
+  logger: Logger;
+  requestId: string;
+  traceId: string;
+  services: TServices;
+}
+
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<boolean> | boolean;
+}
+
+export interface SubgraphServerOptions<TServices> {
+  name: string;
+  typeDefs: DocumentNode;
+  // Resolver maps come from graphql-codegen types; Apollo's map type is looser than theirs.
+  resolvers: GraphQLResolverMap<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  services: TServices;
+  logger: Logger;
+  verifier: TokenVerifier;
+  /** Shared secret only the gateway knows; requests without it are refused. */
+  gatewaySecret: string;
+  readiness: ReadinessCheck[];
+}
+
+export function loadSchema(path: string | URL): DocumentNode {
+  return gql(readFileSync(path, 'utf8'));
+}
+
+function secretMatches(expected: Buffer, given: string | string[] | undefined): boolean {
+  const value = Buffer.from(Array.isArray(given) ? (given[0] ?? '') : (given ?? ''));
+  return value.length === expected.length && timingSafeEqual(value, expected);
+}
+
+function unauthenticated(error: unknown): GraphQLError {
+  const mapped = error instanceof DomainException ? toGraphQLError(error) : new GraphQLError('Authentication failed', { extensions: { code: 'UNAUTHENTICATED' } });
+  return new GraphQLError(mapped.message, { extensions: { ...mapped.extensions, http: { status: 401 } } });
+}
+
+export class SubgraphServer<TServices> {
+  private readonly httpServer: http.Server;
+  private readonly apollo: ApolloServer<RequestContext<TServices>>;
+  private accepting = true;
+  readonly app: express.Express = express();
+
+  constructor(private readonly options: SubgraphServerOptions<TServices>) {
+    const { logger, typeDefs, resolvers } = options;
+    this.httpServer = http.createServer(this.app);
+    const requestLogging: ApolloServerPlugin<RequestContext<TServices>> = {
+      async requestDidStart({ contextValue, request }) {
+        const started = Date.now();
+        return {
+          async willSendResponse({ errors }) {
+            contextValue.logger.info({ operation: request.operationName, ms: Date.now() - started, errors: errors?.length ?? 0 }, 'graphql request');
+          },
+        };
+      },
+    };
+    this.apollo = new ApolloServer<RequestContext<TServices>>({
+      schema: buildSubgraphSchema([{ typeDefs, resolvers }]),
+      formatError: createFormatError(logger),
+      plugins: [ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }), ApolloServerPluginLandingPageDisabled(), requestLogging],
+    });
+  }
+
+  /** Alive: the process answers. */
+  private health(): { status: string } {
+    return { status: 'ok' };
+  }
+
+  /** Ready: taking requests and every dependency (Mongo, Kafka, consumers) reachable. */
+  async readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+    const results = await Promise.all(
+      this.options.readiness.map(async ({ name, check }) => [name, await Promise.resolve(check()).catch(() => false)] as const),
+    );
+    const checks = Object.fromEntries([['accepting', this.accepting], ...results]);
+    return { ready: Object.values(checks).every(Boolean), checks };
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    const { logger, verifier, services } = this.options;
+    const secret = Buffer.from(this.options.gatewaySecret);
+    await this.apollo.start();
+
+    this.app.disable('x-powered-by');
+    this.app.get('/healthz', (_req, res) => {
+      res.json(this.health());
+    });
+    this.app.get('/readyz', async (_req, res) => {
+      const result = await this.readiness();
+      res.status(result.ready ? 200 : 503).json(result);
+    });
+    this.app.use('/graphql', (req, res, next) => {
+      if (!secretMatches(secret, req.headers[GATEWAY_SECRET_HEADER])) {
+        res.status(403).json({
+          errors: [{ message: 'This subgraph only answers the gateway', extensions: { code: 'FORBIDDEN', reason: 'GATEWAY_SECRET_MISMATCH' } }],
+        });
+        return;
+      }
+      next();
+    });
+    this.app.use(
+      '/graphql',
+      express.json({ limit: '2mb' }),
+      expressMiddleware(this.apollo, {
+        context: async ({ req }: { req: Request }) => {
+          const ids = requestIdsFrom(req.headers);
+          let user: AuthUser;
+          try {
+            user = await authenticate(verifier, req.headers.authorization);
+          } catch (error) {
+            throw unauthenticated(error);
+          }
+          return {
+            user,
+            services,
+            requestId: ids.requestId,
+            traceId: ids.traceId,
+            logger: logger.child({ requestId: ids.requestId, traceId: ids.traceId, userId: user.id }),
+          };
+        },
+      }),
+    );
+
+    await new Promise<void>((resolve) => this.httpServer.listen(port, host, resolve));
+    const address = this.httpServer.address() as AddressInfo;
+    const url = `http://${host}:${address.port}/graphql`;
+    logger.info({ url }, 'subgraph listening');
+    return url;
+  }
+
+  /** Stops taking requests (readiness turns false at once) and waits for those under way. */
+  async close(): Promise<void> {
+    this.accepting = false;
+    await this.apollo.stop();
+  }
+}

@@ -1,0 +1,96 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** Where the real servers for a test run are. */
+export interface TestInfra {
+  mongoUrl: string;
+  kafkaBrokers: string[];
+  keycloakUrl: string;
+  realm: string;
+}
+
+export const DEMO_PASSWORD = 'crm-demo-2026';
+
+/** The repo root: the nearest folder upwards holding pnpm-workspace.yaml. */
+export function repoRoot(from = process.cwd()): string {
+  let dir = resolve(from);
+  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`No pnpm-workspace.yaml above ${from}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+/** Parses a KEY=value file (the env written by infra/local/up.sh). */
+export function readEnvFile(path: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const match = /^\s*(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (match?.[1]) values[match[1]] = (match[2] ?? '').replace(/^(['"])(.*)\1$/, '$2');
+  }
+  return values;
+}
+
+function fromValues(values: Record<string, string | undefined>): TestInfra | undefined {
+  const { MONGO_URL, KAFKA_BROKERS, KEYCLOAK_URL } = values;
+  if (!MONGO_URL || !KAFKA_BROKERS || !KEYCLOAK_URL) return undefined;
+  return {
+    mongoUrl: MONGO_URL,
+    kafkaBrokers: KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+    keycloakUrl: KEYCLOAK_URL.replace(/\/$/, ''),
+    realm: values.KEYCLOAK_REALM ?? 'crm',
+  };
+}
+
+let containers: Promise<TestInfra> | undefined;
+
+/**
+ * Finds the servers: the process env, else `.local/infra.env` written by `pnpm infra:up`, else (only
+ * where a container runtime exists) testcontainers. Never a mock: with none of these, it throws.
+ */
+export async function testInfra(): Promise<TestInfra> {
+  const fromEnv = fromValues(process.env);
+  if (fromEnv) return fromEnv;
+  const envFile = join(repoRoot(), '.local', 'infra.env');
+  const fromFile = existsSync(envFile) ? fromValues(readEnvFile(envFile)) : undefined;
+  if (fromFile) return fromFile;
+  containers ??= import('./containers.js').then((m) => m.startContainers(repoRoot()));
+  return containers;
+}
+
+/** A name no other test run uses (databases, consumer groups, topics). */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+/** Logs in at the real Keycloak with the password grant of the demo-only `crm-cli` client. */
+export async function login(infra: TestInfra, username: string, password = DEMO_PASSWORD): Promise<string> {
+  const response = await fetch(`${infra.keycloakUrl}/realms/${infra.realm}/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', client_id: 'crm-cli', username, password, scope: 'openid' }),
+  });
+  if (!response.ok) throw new Error(`Keycloak login of ${username} failed: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as { access_token: string };
+  return body.access_token;
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes; no fixed sleeps in tests. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 5000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
