@@ -43,3 +43,5 @@ export async function pingMongo(connection: Connection): Promise<boolean> {
 export async function syncIndexes(connection: Connection): Promise<void> {
   await Promise.all(Object.values(connection.models).map((model) => model.init()));
 }
+
+export * from './paginate.js';

@@ -6,7 +6,7 @@ import express, { type Request } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { GraphQLError, type DocumentNode } from 'graphql';
 import { gql } from 'graphql-tag';
@@ -80,7 +80,13 @@ export class SubgraphServer<TServices> {
     this.apollo = new ApolloServer<RequestContext<TServices>>({
       schema: buildSubgraphSchema([{ typeDefs, resolvers }]),
       formatError: createFormatError(logger),
-      plugins: [ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }), ApolloServerPluginLandingPageDisabled(), requestLogging],
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }),
+        ApolloServerPluginLandingPageDisabled(),
+        // Federated traces (ftv1) feed Apollo Studio, which these offline deployments do not use.
+        ApolloServerPluginInlineTraceDisabled(),
+        requestLogging,
+      ],
     });
   }
 

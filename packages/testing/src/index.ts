@@ -94,3 +94,53 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+export interface GraphQLResponse<T> {
+  status: number;
+  data?: T;
+  errors?: Array<{ message: string; extensions?: Record<string, unknown>; path?: Array<string | number> }>;
+}
+
+/** Posts a GraphQL operation; returns the HTTP status with the body, and never throws on GraphQL errors. */
+export async function graphql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
+  return { status: response.status, ...body };
+}
+
+/**
+ * Environment for running one subgraph inside a test against the real servers: its own database,
+ * an ephemeral port and a fresh gateway secret. Pass it through the service's own env schema.
+ */
+export function subgraphTestEnv(infra: TestInfra, service: string): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    PORT: '0',
+    MONGO_URL: infra.mongoUrl,
+    MONGO_DB: uniqueName(`test_${service.replace(/-/g, '_')}`),
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    KAFKA_CLIENT_ID: uniqueName(service),
+    KEYCLOAK_URL: infra.keycloakUrl,
+    KEYCLOAK_REALM: infra.realm,
+    GATEWAY_SECRET: randomBytes(24).toString('base64url'),
+    OUTBOX_POLL_MS: '200',
+  };
+}
+
+/** Headers the gateway would send: the caller's bearer token and the subgraph's shared secret. */
+export function gatewayHeaders(token: string | undefined, secret: string | undefined): Record<string, string> {
+  return {
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...(secret ? { 'x-crm-gateway-secret': secret } : {}),
+  };
+}

@@ -1,7 +1,7 @@
 import { Schema } from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testInfra, uniqueName } from '@crm/testing';
-import { connectMongo, pingMongo, syncIndexes } from '../index.js';
+import { connectMongo, paginate, pingMongo, syncIndexes, type Page } from '../index.js';
 
 const infra = await testInfra();
 const connection = await connectMongo({ url: infra.mongoUrl, dbName: uniqueName('mongo_pkg') });
@@ -29,5 +29,32 @@ describe('connectMongo (real server)', () => {
     const dead = await connectMongo({ url: infra.mongoUrl, dbName: uniqueName('mongo_dead') });
     await dead.close();
     expect(await pingMongo(dead)).toBe(false);
+  });
+});
+
+describe('paginate (real server)', () => {
+  it('walks every record once, in creation order, with stable cursors', async () => {
+    const Item = connection.model('Item', new Schema({ n: Number, kind: String }));
+    await Item.insertMany(Array.from({ length: 7 }, (_, n) => ({ n, kind: n % 2 ? 'odd' : 'even' })));
+    const seen: number[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: Page<{ n: number }> = await paginate(Item, {}, { first: 3, after });
+      expect(page.totalCount).toBe(7);
+      seen.push(...page.items.map((item) => item.n));
+      if (!page.hasNextPage) break;
+      after = page.endCursor;
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const odd = await paginate(Item, { kind: 'odd' }, { first: 10 });
+    expect(odd.items.map((item) => item.n)).toEqual([1, 3, 5]);
+    expect(odd).toMatchObject({ hasNextPage: false, totalCount: 3 });
+  });
+
+  it('refuses bad page sizes and foreign cursors with BAD_USER_INPUT', async () => {
+    const Item = connection.model('Item');
+    await expect(paginate(Item, {}, { first: 0 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'first' }] });
+    await expect(paginate(Item, {}, { first: 101 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(paginate(Item, {}, { after: 'bm90LWEtY3Vyc29y' })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'after' }] });
   });
 });

@@ -1,0 +1,24 @@
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+
+function toDate(value: unknown): Date {
+  const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(date.getTime())) {
+    throw new GraphQLError('DateTime must be an ISO 8601 instant, e.g. 2026-11-22T08:30:00Z', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return date;
+}
+
+/** UTC instants: serialised as ISO 8601 with `Z`; inputs must carry a zone (`Z` or an offset). */
+export const DateTimeScalar = new GraphQLScalarType<Date, string>({
+  name: 'DateTime',
+  description: 'An instant in UTC, ISO 8601.',
+  serialize: (value) => toDate(value).toISOString(),
+  parseValue: (value) => {
+    if (typeof value !== 'string' || !/(Z|[+-]\d{2}:\d{2})$/.test(value)) return toDate(NaN);
+    return toDate(value);
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING || !/(Z|[+-]\d{2}:\d{2})$/.test(ast.value)) return toDate(NaN);
+    return toDate(ast.value);
+  },
+});
