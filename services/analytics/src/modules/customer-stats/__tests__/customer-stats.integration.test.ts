@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseEnv } from '@crm/env';
+import { createEvent, KafkaClient, KafkaEventPublisher, parseEvent, type CloudEvent } from '@crm/events';
+import { createLogger } from '@crm/logger';
+import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, uniqueName } from '@crm/testing';
+import { startAnalytics } from '../../../app.js';
+import { analyticsEnvSchema } from '../../../env.js';
+
+const infra = await testInfra();
+const rawEnv = { ...subgraphTestEnv(infra, 'analytics'), CUSTOMER_STATS_GROUP: uniqueName('analytics-test') };
+const running = await startAnalytics(parseEnv(analyticsEnvSchema, rawEnv));
+const [analystToken, customerToken] = await Promise.all([login(infra, 'analyst'), login(infra, 'customer')]);
+const call = <T = Record<string, any>>(query: string, token: string | null = analystToken) =>
+  graphql<T>(running.url, query, {}, gatewayHeaders(token ?? undefined, rawEnv.GATEWAY_SECRET));
+
+const kafka = new KafkaClient({ brokers: infra.kafkaBrokers, clientId: uniqueName('analytics-test'), logger: createLogger({ service: 'test', level: 'silent' }) });
+const publisher = new KafkaEventPublisher(kafka);
+const parked: CloudEvent[] = [];
+await kafka.ensureTopics(['crm.customer.dlq']);
+const dlq = await kafka.consume({
+  groupId: uniqueName('dlq-watch'),
+  topics: ['crm.customer.dlq'],
+  fromBeginning: false,
+  onMessage: async (message) => {
+    parked.push(parseEvent(message.value));
+  },
+  onReadyChange: () => undefined,
+});
+const facts = running.deps.connection.collection<{ _id: string }>('customer_facts');
+
+afterAll(async () => {
+  await dlq.stop();
+  await kafka.disconnect();
+  await running.deps.connection.dropDatabase();
+  await running.stop();
+});
+
+const customerCreated = (customerId: string) =>
+  createEvent({
+    source: '/crm/customers',
+    type: 'customer.created',
+    subject: customerId,
+    data: { customerId, name: 'Test', organization: null, lifecycleStage: 'LEAD', source: null, ownerId: 'u1', createdAt: new Date().toISOString() },
+  });
+
+describe('analytics customer stats from real Kafka events', () => {
+  it('becomes ready once its consumer joined the group', async () => {
+    await eventually(async () => (await fetch(running.url.replace(/\/graphql$/, '/readyz'))).status === 200, 20_000);
+  });
+
+  it('counts each customer once, even when its event arrives twice', async () => {
+    const ids = [randomBytes(12).toString('hex'), randomBytes(12).toString('hex')];
+    const events = ids.map(customerCreated);
+    await publisher.publish([...events, events[0]!]);
+    await eventually(async () => (await facts.countDocuments({ _id: { $in: ids } })) === 2, 10_000);
+    const stats = (await call(`{ customerStats { totalCustomers lastCustomerCreatedAt } }`)).data!.customerStats;
+    // The read model also folds every earlier customer.created in the topic; the answer must match it exactly.
+    expect(stats.totalCustomers).toBe(await facts.countDocuments());
+    expect(stats.totalCustomers).toBeGreaterThanOrEqual(2);
+    expect(stats.lastCustomerCreatedAt).toMatch(/Z$/);
+    // The redelivered event did not add a row (the id is the key) and was recorded as processed once.
+    const processed = running.deps.connection.collection('processed_events');
+    expect(await processed.countDocuments({ eventId: events[0]!.id })).toBe(1);
+  });
+
+  it('parks a customer.created with unusable data on the dead-letter topic', async () => {
+    const bad = createEvent({ source: '/crm/customers', type: 'customer.created', subject: 'x', data: { customerId: '' } });
+    await publisher.publish([bad]);
+    const parkedEvent = await eventually(async () => parked.find((e) => e.id === bad.id), 10_000);
+    expect(parkedEvent.type).toBe('customer.created');
+    expect(await facts.countDocuments({ _id: '' })).toBe(0);
+  });
+
+  it('lets staff read stats and forbids customers', async () => {
+    const forbidden = await call(`{ customerStats { totalCustomers } }`, customerToken);
+    expect(forbidden.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const noToken = await call(`{ customerStats { totalCustomers } }`, null);
+    expect(noToken.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});

@@ -1,0 +1,27 @@
+import { DateTimeScalar, loadSchema, runSubgraph } from '@crm/subgraph';
+import type { ServiceDeskServices } from './context.js';
+import type { ServiceDeskEnv } from './env.js';
+import { ticketModel } from './modules/ticket/ticket.model.js';
+import { ticketResolvers } from './modules/ticket/ticket.resolvers.js';
+import { TicketService } from './modules/ticket/ticket.service.js';
+
+export const SERVICE_NAME = 'service-desk';
+export const typeDefs = loadSchema(new URL('../schema.graphql', import.meta.url));
+
+/** Starts the service-desk subgraph; used by `main.ts` and by the integration tests. */
+export function startServiceDesk(env: ServiceDeskEnv, options: { handleSignals?: boolean } = {}) {
+  return runSubgraph<ServiceDeskServices>({
+    name: SERVICE_NAME,
+    env,
+    typeDefs,
+    handleSignals: options.handleSignals ?? false,
+    setup: ({ connection, relay }) => {
+      const tickets = ticketModel(connection);
+      return {
+        services: { tickets: new TicketService(tickets, relay) },
+        resolvers: { ...ticketResolvers, DateTime: DateTimeScalar },
+        outboxModels: [tickets],
+      };
+    },
+  });
+}
