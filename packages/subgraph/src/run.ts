@@ -3,7 +3,7 @@ import type { DocumentNode } from 'graphql';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { TokenVerifier } from '@crm/auth';
 import type { ServiceEnv } from '@crm/env';
-import { EventConsumer, KafkaClient, KafkaEventPublisher, OutboxRelay } from '@crm/events';
+import { type EventConsumer, KafkaClient, KafkaEventPublisher, OutboxRelay } from '@crm/events';
 import { createLogger, type Logger } from '@crm/logger';
 import { connectMongo, pingMongo, syncIndexes, type Connection } from '@crm/mongo';
 import { SubgraphServer } from './server.js';

@@ -41,7 +41,8 @@ export async function startContainers(root: string): Promise<TestInfra> {
   ]);
   return {
     mongoUrl: `mongodb://${mongo.getHost()}:${mongo.getMappedPort(27017)}`,
-    kafkaBrokers: ['127.0.0.1:9092'],
+    // Fixed host port: the broker advertises 127.0.0.1:9092 to clients.
+    kafkaBrokers: [`${kafka.getHost()}:9092`],
     keycloakUrl: `http://${keycloak.getHost()}:${keycloak.getMappedPort(8080)}`,
     realm: 'crm',
   };

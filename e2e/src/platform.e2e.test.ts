@@ -1,0 +1,104 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually, graphql, login, repoRoot, testInfra } from '@crm/testing';
+// @ts-expect-error plain ESM launcher shared with `pnpm start`
+import { startPlatform } from '../../scripts/platform.mjs';
+
+interface Platform {
+  gatewayUrl: string;
+  subgraphs: Record<string, { url: string; secret: string }>;
+  stop: () => Promise<void>;
+}
+
+const infra = await testInfra();
+const logDir = mkdtempSync(join(tmpdir(), 'crm-e2e-'));
+const platform: Platform = await startPlatform({
+  root: repoRoot(fileURLToPath(new URL('.', import.meta.url))),
+  infra: { MONGO_URL: infra.mongoUrl, KAFKA_BROKERS: infra.kafkaBrokers.join(','), KEYCLOAK_URL: infra.keycloakUrl, KEYCLOAK_REALM: infra.realm },
+  ephemeral: true,
+  logDir,
+  logLevel: 'warn',
+});
+afterAll(() => platform.stop());
+
+const asUser = (token: string) => (query: string, variables: Record<string, unknown> = {}) =>
+  graphql<Record<string, any>>(platform.gatewayUrl, query, variables, { authorization: `Bearer ${token}` });
+
+describe(`the platform through the gateway (logs: ${logDir})`, () => {
+  it('a sales rep creates a customer, sees it with its tickets, and the stats grow within 5 s', async () => {
+    const rep = asUser(await login(infra, 'sales.rep'));
+    const statsQuery = `{ customerStats { totalCustomers } }`;
+    const before = (await rep(statsQuery)).data!.customerStats.totalCustomers as number;
+
+    const created = await rep(`mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id name } }`, {
+      input: { name: 'Li Na', email: 'li.na@example.cn', organization: 'Fudan University' },
+    });
+    expect(created.errors).toBeUndefined();
+    const customerId = created.data!.createCustomer.id as string;
+
+    const ticket = await rep(`mutation($input: CreateTicketInput!) { createTicket(input: $input) { id customer { id name } } }`, {
+      input: { customerId, subject: 'Invoice question', type: 'CONSULTATION' },
+    });
+    expect(ticket.errors).toBeUndefined();
+    // Ticket.customer.name comes from the customers subgraph: a cross-subgraph join by the gateway.
+    expect(ticket.data!.createTicket.customer).toEqual({ id: customerId, name: 'Li Na' });
+
+    const read = await rep(`query($id: ID!) { customer(id: $id) { id name organization tickets { subject status } } }`, { id: customerId });
+    expect(read.errors).toBeUndefined();
+    expect(read.data!.customer).toEqual({ id: customerId, name: 'Li Na', organization: 'Fudan University', tickets: [{ subject: 'Invoice question', status: 'NEW' }] });
+
+    const started = Date.now();
+    const after = await eventually(async () => {
+      const total = (await rep(statsQuery)).data?.customerStats.totalCustomers as number;
+      return total > before ? total : undefined;
+    }, 5_000);
+    expect(after).toBe(before + 1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('serves every subgraph: products for a sales manager, campaigns for a marketer', async () => {
+    const manager = asUser(await login(infra, 'sales.manager'));
+    const product = await manager(`mutation($input: CreateProductInput!) { createProduct(input: $input) { id sku price { amountMinor currency } } }`, {
+      input: { sku: `E2E-${Date.now()}`, name: 'CRM Pro licence', category: 'Software', price: { amountMinor: 129900, currency: 'CNY' } },
+    });
+    expect(product.errors).toBeUndefined();
+    expect(product.data!.createProduct.price).toEqual({ amountMinor: 129900, currency: 'CNY' });
+
+    const marketer = asUser(await login(infra, 'marketer'));
+    const campaign = await marketer(`mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { id status budget { amountMinor } } }`, {
+      input: {
+        name: 'Spring fair',
+        goal: 'Leads from schools',
+        channel: 'EVENT',
+        budget: { amountMinor: 5_000_000, currency: 'CNY' },
+        startsAt: '2027-03-01T00:00:00Z',
+        endsAt: '2027-03-31T00:00:00Z',
+      },
+    });
+    expect(campaign.errors).toBeUndefined();
+    expect(campaign.data!.createCampaign).toMatchObject({ status: 'PLANNED', budget: { amountMinor: 5_000_000 } });
+  });
+
+  it('passes domain errors through the gateway with their codes', async () => {
+    const rep = asUser(await login(infra, 'sales.rep'));
+    const bad = await rep(`mutation { createCustomer(input: { name: "", email: "nope" }) { id } }`);
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    const forbidden = await rep(`mutation { createCampaign(input: { name: "x", goal: "y", channel: EMAIL, budget: { amountMinor: 1, currency: "CNY" }, startsAt: "2027-01-01T00:00:00Z", endsAt: "2027-01-02T00:00:00Z" }) { id } }`);
+    expect(forbidden.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('refuses requests without a token at the gateway, and direct subgraph calls without the gateway secret', async () => {
+    const anonymous = await graphql(platform.gatewayUrl, `{ customers { totalCount } }`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+
+    const token = await login(infra, 'admin');
+    for (const [name, subgraph] of Object.entries(platform.subgraphs)) {
+      const direct = await graphql(subgraph.url, `{ __typename }`, {}, { authorization: `Bearer ${token}` });
+      expect({ name, status: direct.status, code: direct.errors?.[0]?.extensions?.code }).toEqual({ name, status: 403, code: 'FORBIDDEN' });
+    }
+  });
+});

@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
+import express from 'express';
+import { GraphQLError } from 'graphql';
+import { authenticate, TokenVerifier, type AuthUser } from '@crm/auth';
+import { DomainException, toGraphQLError } from '@crm/errors';
+import { createLogger, requestIdsFrom, type Logger } from '@crm/logger';
+import { subgraphSettings, type GatewayEnv } from './env.js';
+import { SUBGRAPHS } from './subgraphs.js';
+
+export const GATEWAY_SECRET_HEADER = 'x-crm-gateway-secret';
+export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../supergraph.graphql', import.meta.url));
+
+export interface GatewayContext {
+  user: AuthUser;
+  /** The caller's own `Authorization` header, forwarded so each subgraph verifies it again. */
+  authorization: string;
+  requestId: string;
+  traceparent: string;
+  logger: Logger;
+}
+
+/** Sends the caller's token, the subgraph's own shared secret and the trace headers to one subgraph. */
+class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    url: string,
+    private readonly secret: string,
+  ) {
+    super({ url });
+  }
+
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    const headers = request.http?.headers;
+    if (!headers) return;
+    headers.set(GATEWAY_SECRET_HEADER, this.secret);
+    if ('authorization' in context && context.authorization) headers.set('authorization', context.authorization);
+    if ('requestId' in context && context.requestId) headers.set('x-request-id', context.requestId);
+    if ('traceparent' in context && context.traceparent) headers.set('traceparent', context.traceparent);
+  }
+}
+
+function unauthenticated(error: unknown): GraphQLError {
+  const mapped = error instanceof DomainException ? toGraphQLError(error) : new GraphQLError('Authentication failed', { extensions: { code: 'UNAUTHENTICATED' } });
+  return new GraphQLError(mapped.message, { extensions: { ...mapped.extensions, http: { status: 401 } } });
+}
+
+export interface RunningGateway {
+  url: string;
+  stop: () => Promise<void>;
+}
+
+export async function startGateway(env: GatewayEnv, options: { handleSignals?: boolean } = {}): Promise<RunningGateway> {
+  const logger = createLogger({ service: 'gateway', level: env.LOG_LEVEL });
+  const supergraphSdl = readFileSync(env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH_PATH, 'utf8');
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name }) => {
+      const { url, secret } = subgraphSettings(env, name);
+      return new SubgraphDataSource(url, secret);
+    },
+  });
+  const verifier = new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE });
+
+  const app = express();
+  const httpServer = http.createServer(app);
+  const server = new ApolloServer<GatewayContext>({
+    gateway: gateway as never,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+  });
+  await server.start();
+  let accepting = true;
+
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, boolean> = { accepting };
+    await Promise.all(
+      SUBGRAPHS.map(async ({ name }) => {
+        const { url } = subgraphSettings(env, name);
+        checks[name] = await fetch(url.replace(/\/graphql$/, '/healthz'), { signal: AbortSignal.timeout(2000) }).then(
+          (r) => r.ok,
+          () => false,
+        );
+      }),
+    );
+    const ready = Object.values(checks).every(Boolean);
+    res.status(ready ? 200 : 503).json({ ready, checks });
+  });
+  app.use(
+    '/graphql',
+    cors({ origin: env.CORS_ORIGINS, methods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 }),
+    express.json({ limit: '2mb' }),
+    expressMiddleware(server, {
+      context: async ({ req }) => {
+        const ids = requestIdsFrom(req.headers);
+        let user: AuthUser;
+        try {
+          user = await authenticate(verifier, req.headers.authorization);
+        } catch (error) {
+          throw unauthenticated(error);
+        }
+        return {
+          user,
+          authorization: req.headers.authorization ?? '',
+          requestId: ids.requestId,
+          traceparent: ids.traceparent,
+          logger: logger.child({ requestId: ids.requestId, traceId: ids.traceId, userId: user.id }),
+        };
+      },
+    }),
+  );
+
+  await new Promise<void>((resolve) => httpServer.listen(env.PORT, env.HOST, resolve));
+  const { port } = httpServer.address() as AddressInfo;
+  const url = `http://${env.HOST}:${port}/graphql`;
+  logger.info({ url }, 'gateway listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      accepting = false;
+      await server.stop();
+    })();
+    return stopping;
+  };
+  if (options.handleSignals) {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        logger.info({ signal }, 'shutdown requested');
+        stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      });
+    }
+  }
+  return { url, stop };
+}

@@ -1,0 +1,32 @@
+import { z } from '@crm/env';
+import { envStem, SUBGRAPHS } from './subgraphs.js';
+
+const subgraphVariables = Object.fromEntries(
+  SUBGRAPHS.flatMap(({ name, port }) => [
+    [`SUBGRAPH_${envStem(name)}_URL`, z.url().default(`http://127.0.0.1:${port}/graphql`)],
+    [`SUBGRAPH_${envStem(name)}_SECRET`, z.string().min(24, 'at least 24 characters')],
+  ]),
+) as Record<string, z.ZodDefault<z.ZodURL> | z.ZodString>;
+
+export const gatewayEnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  KEYCLOAK_URL: z.url(),
+  KEYCLOAK_REALM: z.string().min(1).default('crm'),
+  KEYCLOAK_AUDIENCE: z.string().min(1).default('crm-api'),
+  /** Browser origins allowed to call the API (comma-separated). */
+  CORS_ORIGINS: z
+    .string()
+    .default('http://localhost:3000,http://127.0.0.1:3000')
+    .transform((value) => value.split(',').map((o) => o.trim()).filter(Boolean)),
+  SUPERGRAPH_PATH: z.string().optional(),
+  ...subgraphVariables,
+});
+
+export type GatewayEnv = z.infer<typeof gatewayEnvSchema> & Record<string, string | number | string[] | undefined>;
+
+export function subgraphSettings(env: GatewayEnv, name: string): { url: string; secret: string } {
+  return { url: String(env[`SUBGRAPH_${envStem(name)}_URL`]), secret: String(env[`SUBGRAPH_${envStem(name)}_SECRET`]) };
+}

@@ -1,0 +1,128 @@
+// Starts the five subgraphs and the gateway as child processes (built `dist/`), waits until each is
+// ready, and stops them together. Used by `pnpm start` (fixed ports, demo databases) and by the
+// end-to-end test (ephemeral ports, throwaway databases).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const SERVICES = [
+  { name: 'customers', dir: 'services/customers', port: 4001, db: 'crm_customers' },
+  { name: 'sales', dir: 'services/sales', port: 4002, db: 'crm_sales' },
+  { name: 'service-desk', dir: 'services/service-desk', port: 4003, db: 'crm_service_desk' },
+  { name: 'marketing', dir: 'services/marketing', port: 4004, db: 'crm_marketing' },
+  { name: 'analytics', dir: 'services/analytics', port: 4005, db: 'crm_analytics' },
+];
+const stem = (name) => name.toUpperCase().replace(/-/g, '_');
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url, child, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: process exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms`);
+}
+
+/**
+ * @param {object} options
+ * @param {string} options.root repo root
+ * @param {{ MONGO_URL: string, KAFKA_BROKERS: string, KEYCLOAK_URL: string, KEYCLOAK_REALM?: string }} options.infra
+ * @param {boolean} [options.ephemeral] free ports and unique databases/consumer groups (tests)
+ * @param {string} [options.logDir] one log file per process (else inherited stdio)
+ * @param {string} [options.logLevel]
+ */
+export async function startPlatform({ root, infra, ephemeral = false, logDir, logLevel = 'info', timeoutMs = 60_000 }) {
+  const runId = ephemeral ? `_${Date.now().toString(36)}${randomBytes(2).toString('hex')}` : '';
+  const children = [];
+  const common = {
+    NODE_ENV: process.env.NODE_ENV ?? 'development',
+    LOG_LEVEL: logLevel,
+    MONGO_URL: infra.MONGO_URL,
+    KAFKA_BROKERS: infra.KAFKA_BROKERS,
+    KEYCLOAK_URL: infra.KEYCLOAK_URL,
+    KEYCLOAK_REALM: infra.KEYCLOAK_REALM ?? 'crm',
+  };
+  if (logDir) mkdirSync(logDir, { recursive: true });
+
+  const launch = (name, cwd, env) => {
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: join(root, cwd),
+      env: { ...process.env, ...common, ...env },
+      stdio: logDir ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    });
+    if (logDir) {
+      const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+      child.stdout.pipe(log);
+      child.stderr.pipe(log);
+    }
+    children.push({ name, child });
+    return child;
+  };
+
+  const stop = async () => {
+    await Promise.all(
+      children.reverse().map(
+        ({ child }) =>
+          new Promise((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+
+  try {
+    const gatewayEnv = {};
+    const subgraphs = {};
+    await Promise.all(
+      SERVICES.map(async (service) => {
+        const port = ephemeral ? await freePort() : service.port;
+        const secret = randomBytes(24).toString('base64url');
+        const url = `http://127.0.0.1:${port}`;
+        const child = launch(service.name, service.dir, {
+          PORT: String(port),
+          MONGO_DB: `${service.db}${runId}`,
+          KAFKA_CLIENT_ID: `${service.name}${runId}`,
+          GATEWAY_SECRET: secret,
+          ...(service.name === 'analytics' && ephemeral ? { CUSTOMER_STATS_GROUP: `analytics.customer-stats${runId}` } : {}),
+        });
+        gatewayEnv[`SUBGRAPH_${stem(service.name)}_URL`] = `${url}/graphql`;
+        gatewayEnv[`SUBGRAPH_${stem(service.name)}_SECRET`] = secret;
+        subgraphs[service.name] = { url: `${url}/graphql`, secret, db: `${service.db}${runId}` };
+        await waitReady(`${url}/readyz`, child, timeoutMs);
+      }),
+    );
+    const gatewayPort = ephemeral ? await freePort() : 4000;
+    const gateway = launch('gateway', 'gateway', { PORT: String(gatewayPort), ...gatewayEnv });
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
+    await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway, timeoutMs);
+    return { gatewayUrl, subgraphs, pids: Object.fromEntries(children.map(({ name, child }) => [name, child.pid])), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
