@@ -1,0 +1,22 @@
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+// Resolver types from the subgraph's contract, as in Apollo's TypeScript subgraph template.
+const config: CodegenConfig = {
+  schema: './schema.graphql',
+  generates: {
+    './src/__generated__/resolvers-types.ts': {
+      plugins: ['typescript', 'typescript-resolvers'],
+      config: {
+        federation: true,
+        useIndexSignature: true,
+        useTypeImports: true,
+        enumsAsTypes: true,
+        contextType: '../context.js#SalesContext',
+        mappers: { Product: '../modules/product/product.model.js#ProductRecord' },
+        scalars: { DateTime: 'Date', SafeInt: 'number' },
+      },
+    },
+  },
+};
+
+export default config;

@@ -1,0 +1,28 @@
+import { SafeIntScalar } from '@crm/money';
+import { DateTimeScalar, loadSchema, runSubgraph } from '@crm/subgraph';
+import type { SalesEnv } from './env.js';
+import type { SalesServices } from './context.js';
+import { productModel } from './modules/product/product.model.js';
+import { productResolvers } from './modules/product/product.resolvers.js';
+import { ProductService } from './modules/product/product.service.js';
+
+export const SERVICE_NAME = 'sales';
+export const typeDefs = loadSchema(new URL('../schema.graphql', import.meta.url));
+
+/** Starts the sales subgraph; used by `main.ts` and by the integration tests. */
+export function startSales(env: SalesEnv, options: { handleSignals?: boolean } = {}) {
+  return runSubgraph<SalesServices>({
+    name: SERVICE_NAME,
+    env,
+    typeDefs,
+    handleSignals: options.handleSignals ?? false,
+    setup: ({ connection, relay }) => {
+      const products = productModel(connection);
+      return {
+        services: { products: new ProductService(products, relay) },
+        resolvers: { ...productResolvers, DateTime: DateTimeScalar, SafeInt: SafeIntScalar },
+        outboxModels: [products],
+      };
+    },
+  });
+}
