@@ -34,12 +34,12 @@ describe('connectMongo (real server)', () => {
 
 describe('paginate (real server)', () => {
   it('walks every record once, in creation order, with stable cursors', async () => {
-    const Item = connection.model('Item', new Schema({ n: Number, kind: String }));
+    const Item = connection.model<{ n: number; kind: string }>('Item', new Schema({ n: Number, kind: String }));
     await Item.insertMany(Array.from({ length: 7 }, (_, n) => ({ n, kind: n % 2 ? 'odd' : 'even' })));
     const seen: number[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: Page<{ n: number }> = await paginate(Item, {}, { first: 3, after });
+      const page: Page<{ n: number; kind: string }> = await paginate(Item, {}, { first: 3, after });
       expect(page.totalCount).toBe(7);
       seen.push(...page.items.map((item) => item.n));
       if (!page.hasNextPage) break;
@@ -52,7 +52,7 @@ describe('paginate (real server)', () => {
   });
 
   it('refuses bad page sizes and foreign cursors with BAD_USER_INPUT', async () => {
-    const Item = connection.model('Item');
+    const Item = connection.model<{ n: number; kind: string }>('Item');
     await expect(paginate(Item, {}, { first: 0 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'first' }] });
     await expect(paginate(Item, {}, { first: 101 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     await expect(paginate(Item, {}, { after: 'bm90LWEtY3Vyc29y' })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'after' }] });

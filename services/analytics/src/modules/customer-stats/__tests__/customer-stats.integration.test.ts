@@ -21,7 +21,8 @@ await kafka.ensureTopics(['crm.customer.dlq']);
 const dlq = await kafka.consume({
   groupId: uniqueName('dlq-watch'),
   topics: ['crm.customer.dlq'],
-  fromBeginning: false,
+  // From the beginning: a new group starting at "latest" could miss an event sent before its first fetch.
+  fromBeginning: true,
   onMessage: async (message) => {
     parked.push(parseEvent(message.value));
   },

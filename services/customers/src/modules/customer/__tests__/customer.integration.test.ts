@@ -21,7 +21,8 @@ await kafka.ensureTopics(['crm.customer']);
 const watcher = await kafka.consume({
   groupId: uniqueName('customers-test'),
   topics: ['crm.customer'],
-  fromBeginning: false,
+  // From the beginning: a new group starting at "latest" could miss an event sent before its first fetch.
+  fromBeginning: true,
   onMessage: async (message) => {
     seen.push(parseEvent(message.value));
   },

@@ -20,7 +20,8 @@ await kafka.ensureTopics(['crm.ticket']);
 const watcher = await kafka.consume({
   groupId: uniqueName('tickets-test'),
   topics: ['crm.ticket'],
-  fromBeginning: false,
+  // From the beginning: a new group starting at "latest" could miss an event sent before its first fetch.
+  fromBeginning: true,
   onMessage: async (message) => {
     seen.push(parseEvent(message.value));
   },
