@@ -16,13 +16,16 @@ export interface Page<T> {
 
 export const MAX_PAGE_SIZE = 100;
 
+// Opaque to clients; the prefix lets a cursor from elsewhere be told apart from ours.
+const CURSOR = /^id:([0-9a-f]{24})$/;
+
 export function encodeCursor(id: Types.ObjectId): string {
-  return Buffer.from(id.toHexString(), 'hex').toString('base64url');
+  return Buffer.from(`id:${id.toHexString()}`).toString('base64url');
 }
 
 export function decodeCursor(cursor: string): Types.ObjectId {
-  const hex = Buffer.from(cursor, 'base64url').toString('hex');
-  if (!/^[0-9a-f]{24}$/.test(hex)) {
+  const hex = CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'))?.[1];
+  if (!hex) {
     throw new PlatformException('INVALID_INPUT', 'Invalid cursor', [{ field: 'after', message: 'Not a cursor from this list' }]);
   }
   return new Types.ObjectId(hex);

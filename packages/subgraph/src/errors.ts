@@ -1,4 +1,4 @@
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { DomainException, toGraphQLError } from '@crm/errors';
 import type { Logger } from '@crm/logger';
@@ -22,7 +22,10 @@ const CLIENT_ERROR_CODES = new Set([
  */
 export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    // Apollo marks resolver errors for unwrapping; errors from elsewhere (e.g. a reference resolver
+    // inside `_entities`) may only carry the exception as `originalError`.
+    const unwrapped = unwrapResolverError(error);
+    const original = unwrapped instanceof GraphQLError && unwrapped.originalError ? unwrapped.originalError : unwrapped;
     if (original instanceof DomainException) {
       const mapped = toGraphQLError(original);
       return { message: mapped.message, path: formatted.path, locations: formatted.locations, extensions: mapped.extensions };
