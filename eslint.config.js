@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // The IDE page's script runs in the browser, next to the UMD globals the page loads.
+    files: ['gateway/public/**/*.js'],
+    languageOptions: { globals: { ...globals.browser, React: 'readonly', ReactDOM: 'readonly', GraphiQL: 'readonly' }, sourceType: 'script' },
+  },
+  {
     // Tests read loosely-typed GraphQL responses.
     files: ['**/__tests__/**', 'e2e/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },

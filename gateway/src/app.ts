@@ -9,11 +9,10 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
-import { GraphQLError } from 'graphql';
-import { authenticate, TokenVerifier, type AuthUser } from '@crm/auth';
-import { DomainException, toGraphQLError } from '@crm/errors';
+import { authenticate, authenticationError, TokenVerifier, type AuthUser } from '@crm/auth';
 import { createLogger, requestIdsFrom, type Logger } from '@crm/logger';
 import { subgraphSettings, type GatewayEnv } from './env.js';
+import { ideRouter } from './ide.js';
 import { SUBGRAPHS } from './subgraphs.js';
 
 export const GATEWAY_SECRET_HEADER = 'x-crm-gateway-secret';
@@ -47,10 +46,6 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 }
 
-function unauthenticated(error: unknown): GraphQLError {
-  const mapped = error instanceof DomainException ? toGraphQLError(error) : new GraphQLError('Authentication failed', { extensions: { code: 'UNAUTHENTICATED' } });
-  return new GraphQLError(mapped.message, { extensions: { ...mapped.extensions, http: { status: 401 } } });
-}
 
 export interface RunningGateway {
   url: string;
@@ -79,6 +74,7 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
   let accepting = true;
 
   app.disable('x-powered-by');
+  app.use(ideRouter({ keycloakUrl: env.KEYCLOAK_PUBLIC_URL ?? env.KEYCLOAK_URL, realm: env.KEYCLOAK_REALM, clientId: env.IDE_CLIENT_ID }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -107,7 +103,7 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
         try {
           user = await authenticate(verifier, req.headers.authorization);
         } catch (error) {
-          throw unauthenticated(error);
+          throw authenticationError(error);
         }
         return {
           user,

@@ -22,6 +22,10 @@ export const gatewayEnvSchema = z.object({
     .default('http://localhost:3000,http://127.0.0.1:3000')
     .transform((value) => value.split(',').map((o) => o.trim()).filter(Boolean)),
   SUPERGRAPH_PATH: z.string().optional(),
+  /** Keycloak as browsers reach it (the IDE's sign-in); defaults to KEYCLOAK_URL. */
+  KEYCLOAK_PUBLIC_URL: z.url().optional(),
+  /** Public PKCE client the IDE signs in with. */
+  IDE_CLIENT_ID: z.string().min(1).default('crm-web'),
   ...subgraphVariables,
 });
 

@@ -1,21 +1,15 @@
-import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createSign, generateKeyPairSync } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '@crm/env';
 import { graphql, login, testInfra } from '@crm/testing';
 import { startGateway } from '../app.js';
-import { gatewayEnvSchema, type GatewayEnv } from '../env.js';
-import { envStem, SUBGRAPHS } from '../subgraphs.js';
+import { gatewayEnvSchema } from '../env.js';
+import { testGatewayEnv } from './helpers.js';
 
 // Auth is decided at the gateway before any subgraph is called, so none needs to run here;
 // forwarding to real subgraphs is covered by the end-to-end test (e2e/).
 const infra = await testInfra();
-const env = parseEnv(gatewayEnvSchema, {
-  PORT: '0',
-  LOG_LEVEL: 'silent',
-  KEYCLOAK_URL: infra.keycloakUrl,
-  KEYCLOAK_REALM: infra.realm,
-  ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [`SUBGRAPH_${envStem(name)}_SECRET`, randomBytes(24).toString('base64url')])),
-}) as GatewayEnv;
+const env = testGatewayEnv(infra);
 const gateway = await startGateway(env);
 afterAll(() => gateway.stop());
 

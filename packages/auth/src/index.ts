@@ -3,7 +3,8 @@
  * keycloak-connect (in maintenance mode upstream): replacing it means rewriting `TokenVerifier` only.
  */
 import KeycloakConnect from 'keycloak-connect';
-import { PlatformException } from '@crm/errors';
+import { GraphQLError } from 'graphql';
+import { DomainException, PlatformException, toGraphQLError } from '@crm/errors';
 
 /** Who is calling, from a verified Keycloak access token. */
 export interface AuthUser {
@@ -126,4 +127,10 @@ export function requireRole(user: AuthUser, roles: readonly Role[]): void {
   if (!hasAnyRole(user, roles)) {
     throw new PlatformException('MISSING_ROLE', `Requires one of the roles: ${roles.join(', ')}`);
   }
+}
+
+/** The GraphQL error (HTTP 401) for a request whose token failed {@link authenticate}. */
+export function authenticationError(error: unknown): GraphQLError {
+  const mapped = error instanceof DomainException ? toGraphQLError(error) : new GraphQLError('Authentication failed', { extensions: { code: 'UNAUTHENTICATED' } });
+  return new GraphQLError(mapped.message, { extensions: { ...mapped.extensions, http: { status: 401 } } });
 }

@@ -45,3 +45,4 @@ export async function syncIndexes(connection: Connection): Promise<void> {
 }
 
 export * from './paginate.js';
+export * from './money.js';

@@ -8,10 +8,9 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
-import { GraphQLError, type DocumentNode } from 'graphql';
+import type { DocumentNode } from 'graphql';
 import { gql } from 'graphql-tag';
-import { authenticate, type AuthUser, type TokenVerifier } from '@crm/auth';
-import { DomainException, toGraphQLError } from '@crm/errors';
+import { authenticate, authenticationError, type AuthUser, type TokenVerifier } from '@crm/auth';
 import { requestIdsFrom, type Logger } from '@crm/logger';
 import { createFormatError } from './errors.js';
 
@@ -53,10 +52,6 @@ function secretMatches(expected: Buffer, given: string | string[] | undefined): 
   return value.length === expected.length && timingSafeEqual(value, expected);
 }
 
-function unauthenticated(error: unknown): GraphQLError {
-  const mapped = error instanceof DomainException ? toGraphQLError(error) : new GraphQLError('Authentication failed', { extensions: { code: 'UNAUTHENTICATED' } });
-  return new GraphQLError(mapped.message, { extensions: { ...mapped.extensions, http: { status: 401 } } });
-}
 
 export class SubgraphServer<TServices> {
   private readonly httpServer: http.Server;
@@ -136,7 +131,7 @@ export class SubgraphServer<TServices> {
           try {
             user = await authenticate(verifier, req.headers.authorization);
           } catch (error) {
-            throw unauthenticated(error);
+            throw authenticationError(error);
           }
           return {
             user,

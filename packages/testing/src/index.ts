@@ -144,3 +144,45 @@ export function gatewayHeaders(token: string | undefined, secret: string | undef
     ...(secret ? { 'x-crm-gateway-secret': secret } : {}),
   };
 }
+
+/** A CloudEvent as seen on the wire, with its Kafka key. */
+export interface WatchedEvent {
+  key: string | null;
+  headers: Record<string, string>;
+  event: { id: string; type: string; source: string; subject: string; time: string; data: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/**
+ * Records every message of a real topic from its beginning (a new group at "latest" could miss an
+ * event sent before its first fetch); tests find theirs by id. Uses kafkajs directly so the code under
+ * test (@crm/events) is not also the instrument.
+ */
+export async function watchTopic(infra: TestInfra, topic: string) {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const kafka = new Kafka({ clientId: uniqueName('watch'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  await admin.disconnect();
+  const consumer = kafka.consumer({ groupId: uniqueName('watch') });
+  const seen: WatchedEvent[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+      try {
+        seen.push({ key: message.key?.toString() ?? null, headers, event: JSON.parse(message.value?.toString() ?? 'null') });
+      } catch {
+        // not JSON: poison messages are what some tests send on purpose
+      }
+    },
+  });
+  return {
+    seen,
+    /** Waits for the first event matching `predicate`. */
+    find: (predicate: (event: WatchedEvent['event']) => boolean, timeoutMs = 10_000) =>
+      eventually(async () => seen.find((entry) => entry.event && predicate(entry.event)), timeoutMs),
+    stop: () => consumer.disconnect(),
+  };
+}

@@ -1,7 +1,7 @@
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { login, testInfra } from '@crm/testing';
-import { authenticate, bearerToken, requireRole, TokenVerifier, type AuthUser } from '../index.js';
+import { authenticate, authenticationError, bearerToken, requireRole, TokenVerifier, type AuthUser } from '../index.js';
 
 const infra = await testInfra();
 const issuer = `${infra.keycloakUrl}/realms/${infra.realm}`;
@@ -89,5 +89,13 @@ describe('request helpers', () => {
     expect(() => requireRole(user(['sales-rep']), ['sales-rep', 'sales-manager'])).not.toThrow();
     expect(() => requireRole(user(['admin']), ['marketer'])).not.toThrow();
     expect(() => requireRole(user(['customer']), ['marketer'])).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+  });
+});
+
+describe('authenticationError', () => {
+  it('is a 401 UNAUTHENTICATED GraphQL error carrying the reason', async () => {
+    const failure = await authenticate(verifier, undefined).catch((error: unknown) => error);
+    expect(authenticationError(failure).extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'MISSING_TOKEN', http: { status: 401 } });
+    expect(authenticationError(new Error('boom')).extensions).toEqual({ code: 'UNAUTHENTICATED', http: { status: 401 } });
   });
 });

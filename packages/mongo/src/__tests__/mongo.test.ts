@@ -1,7 +1,7 @@
 import { Schema } from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testInfra, uniqueName } from '@crm/testing';
-import { connectMongo, paginate, pingMongo, syncIndexes, type Page } from '../index.js';
+import { connectMongo, moneySubdocument, paginate, pingMongo, syncIndexes, type Page } from '../index.js';
 
 const infra = await testInfra();
 const connection = await connectMongo({ url: infra.mongoUrl, dbName: uniqueName('mongo_pkg') });
@@ -57,5 +57,15 @@ describe('paginate (real server)', () => {
     await expect(paginate(Item, {}, { first: 101 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     // Twelve bytes, so it would decode to an ObjectId if cursors were bare ids.
     await expect(paginate(Item, {}, { after: Buffer.from('not-a-cursor').toString('base64url') })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'after' }] });
+  });
+});
+
+describe('moneySubdocument (real server)', () => {
+  it('stores integer minor units with a currency code and refuses anything else', async () => {
+    const Priced = connection.model('Priced', new Schema({ price: { type: moneySubdocument(), required: true } }));
+    const saved = await Priced.create({ price: { amountMinor: 129900, currency: 'CNY' } });
+    expect((await Priced.findById(saved._id).lean())?.price).toEqual({ amountMinor: 129900, currency: 'CNY' });
+    await expect(Priced.create({ price: { amountMinor: 12.5, currency: 'CNY' } })).rejects.toThrow(/Whole minor units/);
+    await expect(Priced.create({ price: { amountMinor: 1, currency: 'yuan' } })).rejects.toThrow(/currency/);
   });
 });

@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { outboxPlugin } from '@crm/events';
 import type { Money } from '@crm/money';
+import { moneySubdocument } from '@crm/mongo';
 
 export const CAMPAIGN_CHANNELS = ['EMAIL', 'SMS', 'WECHAT', 'EVENT', 'ONLINE_ADS', 'OTHER'] as const;
 export type CampaignChannel = (typeof CAMPAIGN_CHANNELS)[number];
@@ -23,14 +24,7 @@ export interface CampaignRecord {
   updatedAt: Date;
 }
 
-/** Money as stored: integer minor units and an ISO 4217 code, no subdocument id. */
-const moneySchema = new Schema<Money>(
-  {
-    amountMinor: { type: Number, required: true, validate: { validator: Number.isSafeInteger, message: 'Whole minor units' } },
-    currency: { type: String, required: true, match: /^[A-Z]{3}$/ },
-  },
-  { _id: false },
-);
+const moneySchema = moneySubdocument();
 
 const campaignSchema = new Schema<CampaignRecord>(
   {

@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { outboxPlugin } from '@crm/events';
 import type { Money } from '@crm/money';
+import { moneySubdocument } from '@crm/mongo';
 
 export const PRODUCT_STATUSES = ['ACTIVE', 'DISCONTINUED'] as const;
 export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
@@ -20,14 +21,7 @@ export interface ProductRecord {
   updatedAt: Date;
 }
 
-/** Money as stored: integer minor units and an ISO 4217 code, no subdocument id. */
-const moneySchema = new Schema<Money>(
-  {
-    amountMinor: { type: Number, required: true, validate: { validator: Number.isSafeInteger, message: 'Whole minor units' } },
-    currency: { type: String, required: true, match: /^[A-Z]{3}$/ },
-  },
-  { _id: false },
-);
+const moneySchema = moneySubdocument();
 
 const productSchema = new Schema<ProductRecord>(
   {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '@crm/env';
-import { createEvent, KafkaClient, KafkaEventPublisher, parseEvent, type CloudEvent } from '@crm/events';
+import { createEvent, KafkaClient, KafkaEventPublisher } from '@crm/events';
 import { createLogger } from '@crm/logger';
-import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, uniqueName } from '@crm/testing';
+import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, uniqueName, watchTopic } from '@crm/testing';
 import { startAnalytics } from '../../../app.js';
 import { analyticsEnvSchema } from '../../../env.js';
 
@@ -16,18 +16,7 @@ const call = <T = Record<string, any>>(query: string, token: string | null = ana
 
 const kafka = new KafkaClient({ brokers: infra.kafkaBrokers, clientId: uniqueName('analytics-test'), logger: createLogger({ service: 'test', level: 'silent' }) });
 const publisher = new KafkaEventPublisher(kafka);
-const parked: CloudEvent[] = [];
-await kafka.ensureTopics(['crm.customer.dlq']);
-const dlq = await kafka.consume({
-  groupId: uniqueName('dlq-watch'),
-  topics: ['crm.customer.dlq'],
-  // From the beginning: a new group starting at "latest" could miss an event sent before its first fetch.
-  fromBeginning: true,
-  onMessage: async (message) => {
-    parked.push(parseEvent(message.value));
-  },
-  onReadyChange: () => undefined,
-});
+const dlq = await watchTopic(infra, 'crm.customer.dlq');
 const facts = running.deps.connection.collection<{ _id: string }>('customer_facts');
 
 afterAll(async () => {
@@ -68,8 +57,9 @@ describe('analytics customer stats from real Kafka events', () => {
   it('parks a customer.created with unusable data on the dead-letter topic', async () => {
     const bad = createEvent({ source: '/crm/customers', type: 'customer.created', subject: 'x', data: { customerId: '' } });
     await publisher.publish([bad]);
-    const parkedEvent = await eventually(async () => parked.find((e) => e.id === bad.id), 10_000);
-    expect(parkedEvent.type).toBe('customer.created');
+    const parked = await dlq.find((e) => e.id === bad.id);
+    expect(parked.event.type).toBe('customer.created');
+    expect(parked.headers['x-dlq-reason']).toMatch(/^PoisonEventError: customer.created/);
     expect(await facts.countDocuments({ _id: '' })).toBe(0);
   });
 

@@ -1,8 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '@crm/env';
-import { KafkaClient, parseEvent, type CloudEvent } from '@crm/events';
-import { createLogger } from '@crm/logger';
-import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, uniqueName } from '@crm/testing';
+import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, watchTopic } from '@crm/testing';
 import { startCustomers } from '../../../app.js';
 import { customersEnvSchema } from '../../../env.js';
 
@@ -14,24 +12,11 @@ const [repToken, analystToken, customerToken] = await Promise.all([login(infra, 
 const call = <T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, token: string | null = repToken, secret: string | null = rawEnv.GATEWAY_SECRET!) =>
   graphql<T>(running.url, query, variables, gatewayHeaders(token ?? undefined, secret ?? undefined));
 
-// Watch the real topic for this run's events.
-const seen: CloudEvent[] = [];
-const kafka = new KafkaClient({ brokers: infra.kafkaBrokers, clientId: uniqueName('customers-test'), logger: createLogger({ service: 'test', level: 'silent' }) });
-await kafka.ensureTopics(['crm.customer']);
-const watcher = await kafka.consume({
-  groupId: uniqueName('customers-test'),
-  topics: ['crm.customer'],
-  // From the beginning: a new group starting at "latest" could miss an event sent before its first fetch.
-  fromBeginning: true,
-  onMessage: async (message) => {
-    seen.push(parseEvent(message.value));
-  },
-  onReadyChange: () => undefined,
-});
+// Every event on the real topic; this run's are found by id.
+const watcher = await watchTopic(infra, 'crm.customer');
 
 afterAll(async () => {
   await watcher.stop();
-  await kafka.disconnect();
   await running.deps.connection.dropDatabase();
   await running.stop();
 });
@@ -62,7 +47,7 @@ describe('customers subgraph (real Mongo, Kafka, Keycloak)', () => {
     const read = await call(`query($id: ID!) { customer(id: $id) { id name email } }`, { id: customer.id }, analystToken);
     expect(read.data!.customer).toEqual({ id: customer.id, name: 'Zhang Wei', email: 'zhang.wei@example.com' });
 
-    const event = await eventually(async () => seen.find((e) => e.subject === customer.id), 10_000);
+    const { event } = await watcher.find((e) => e.subject === customer.id);
     expect(event).toMatchObject({ type: 'customer.created', source: '/crm/customers', data: { customerId: customer.id, name: 'Zhang Wei' } });
     expect(JSON.stringify(event.data)).not.toContain('zhang.wei@example.com');
     // Published and removed from the outbox.

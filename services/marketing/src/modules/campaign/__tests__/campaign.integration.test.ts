@@ -1,8 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '@crm/env';
-import { KafkaClient, parseEvent, type CloudEvent } from '@crm/events';
-import { createLogger } from '@crm/logger';
-import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, uniqueName } from '@crm/testing';
+import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, watchTopic } from '@crm/testing';
 import { startMarketing } from '../../../app.js';
 import { marketingEnvSchema } from '../../../env.js';
 
@@ -25,24 +23,11 @@ const campaigns = () => running.deps.connection.collection('campaigns');
 /** The Keycloak user id (`sub`) inside an access token. */
 const subjectOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
 
-// Watch the real topic for this run's events (a fresh group from the start of the topic, so an
-// event published before the group's first fetch is not missed; this run's ids are unique).
-const seen: Array<{ key: string | null; event: CloudEvent }> = [];
-const kafka = new KafkaClient({ brokers: infra.kafkaBrokers, clientId: uniqueName('marketing-test'), logger: createLogger({ service: 'test', level: 'silent' }) });
-await kafka.ensureTopics(['crm.campaign']);
-const watcher = await kafka.consume({
-  groupId: uniqueName('marketing-test'),
-  topics: ['crm.campaign'],
-  fromBeginning: true,
-  onMessage: async (message) => {
-    seen.push({ key: message.key, event: parseEvent(message.value) });
-  },
-  onReadyChange: () => undefined,
-});
+// Every event on the real topic; this run's are found by id.
+const watcher = await watchTopic(infra, 'crm.campaign');
 
 afterAll(async () => {
   await watcher.stop();
-  await kafka.disconnect();
   await running.deps.connection.dropDatabase();
   await running.stop();
 });
@@ -96,7 +81,7 @@ describe('marketing subgraph: campaigns (real Mongo, Kafka, Keycloak)', () => {
     expect(read.errors).toBeUndefined();
     expect(read.data!.campaign).toEqual(result);
 
-    const { key, event } = await eventually(async () => seen.find((e) => e.event.subject === result.id), 15_000);
+    const { key, event } = await watcher.find((e) => e.subject === result.id, 15_000);
     expect(key).toBe(result.id);
     expect(event).toMatchObject({
       type: 'campaign.created',

@@ -1,8 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '@crm/env';
-import { KafkaClient, parseEvent, type CloudEvent } from '@crm/events';
-import { createLogger } from '@crm/logger';
-import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, uniqueName } from '@crm/testing';
+import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, watchTopic } from '@crm/testing';
 import { startSales } from '../../../app.js';
 import { salesEnvSchema } from '../../../env.js';
 
@@ -23,24 +21,11 @@ const call = <T = Record<string, any>>(query: string, variables: Record<string, 
   graphql<T>(running.url, query, variables, gatewayHeaders(token ?? undefined, secret ?? undefined));
 const products = () => running.deps.connection.collection('products');
 
-// Watch the real topic for this run's events (a fresh group from the start of the topic, so an
-// event published before the group's first fetch is not missed; this run's ids are unique).
-const seen: Array<{ key: string | null; event: CloudEvent }> = [];
-const kafka = new KafkaClient({ brokers: infra.kafkaBrokers, clientId: uniqueName('sales-test'), logger: createLogger({ service: 'test', level: 'silent' }) });
-await kafka.ensureTopics(['crm.product']);
-const watcher = await kafka.consume({
-  groupId: uniqueName('sales-test'),
-  topics: ['crm.product'],
-  fromBeginning: true,
-  onMessage: async (message) => {
-    seen.push({ key: message.key, event: parseEvent(message.value) });
-  },
-  onReadyChange: () => undefined,
-});
+// Every event on the real topic; this run's are found by id.
+const watcher = await watchTopic(infra, 'crm.product');
 
 afterAll(async () => {
   await watcher.stop();
-  await kafka.disconnect();
   await running.deps.connection.dropDatabase();
   await running.stop();
 });
@@ -78,7 +63,7 @@ describe('sales subgraph: products (real Mongo, Kafka, Keycloak)', () => {
     expect(read.errors).toBeUndefined();
     expect(read.data!.product).toEqual(product);
 
-    const { key, event } = await eventually(async () => seen.find((e) => e.event.subject === product.id), 15_000);
+    const { key, event } = await watcher.find((e) => e.subject === product.id, 15_000);
     expect(key).toBe(product.id);
     expect(event).toMatchObject({
       type: 'product.created',

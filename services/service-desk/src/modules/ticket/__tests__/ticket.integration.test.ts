@@ -1,8 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '@crm/env';
-import { KafkaClient, parseEvent, type CloudEvent } from '@crm/events';
-import { createLogger } from '@crm/logger';
-import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, uniqueName } from '@crm/testing';
+import { gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, watchTopic } from '@crm/testing';
 import { startServiceDesk } from '../../../app.js';
 import { serviceDeskEnvSchema } from '../../../env.js';
 
@@ -14,23 +12,11 @@ const [agentToken, marketerToken] = await Promise.all([login(infra, 'service.age
 const call = <T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, token: string | null = agentToken, secret: string | null = rawEnv.GATEWAY_SECRET!) =>
   graphql<T>(running.url, query, variables, gatewayHeaders(token ?? undefined, secret ?? undefined));
 
-const seen: CloudEvent[] = [];
-const kafka = new KafkaClient({ brokers: infra.kafkaBrokers, clientId: uniqueName('tickets-test'), logger: createLogger({ service: 'test', level: 'silent' }) });
-await kafka.ensureTopics(['crm.ticket']);
-const watcher = await kafka.consume({
-  groupId: uniqueName('tickets-test'),
-  topics: ['crm.ticket'],
-  // From the beginning: a new group starting at "latest" could miss an event sent before its first fetch.
-  fromBeginning: true,
-  onMessage: async (message) => {
-    seen.push(parseEvent(message.value));
-  },
-  onReadyChange: () => undefined,
-});
+// Every event on the real topic; this run's are found by id.
+const watcher = await watchTopic(infra, 'crm.ticket');
 
 afterAll(async () => {
   await watcher.stop();
-  await kafka.disconnect();
   await running.deps.connection.dropDatabase();
   await running.stop();
 });
@@ -51,7 +37,7 @@ describe('service-desk subgraph (real Mongo, Kafka, Keycloak)', () => {
     expect(ticket).toMatchObject({ subject: 'Printer jams', description: null, type: 'AFTER_SALES', priority: 'NORMAL', channel: 'PHONE', status: 'NEW', customer: { id: customerA } });
     const read = await call(`query($id: ID!) { ticket(id: $id) { id subject customer { id } } }`, { id: ticket.id });
     expect(read.data!.ticket).toEqual({ id: ticket.id, subject: 'Printer jams', customer: { id: customerA } });
-    const event = await eventually(async () => seen.find((e) => e.subject === ticket.id), 10_000);
+    const { event } = await watcher.find((e) => e.subject === ticket.id);
     expect(event).toMatchObject({ type: 'ticket.created', source: '/crm/service-desk', data: { customerId: customerA, type: 'AFTER_SALES' } });
   });
 
