@@ -107,6 +107,7 @@ export async function startPlatform({ root, infra, ephemeral = false, logDir, lo
           PORT: String(port),
           MONGO_DB: `${service.db}${runId}`,
           KAFKA_CLIENT_ID: `${service.name}${runId}`,
+          ...(ephemeral ? { KAFKA_TOPIC_PREFIX: `e2e${runId}` } : {}),
           GATEWAY_SECRET: secret,
           ...(service.name === 'analytics' && ephemeral ? { CUSTOMER_STATS_GROUP: `analytics.customer-stats${runId}` } : {}),
         });

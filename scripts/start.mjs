@@ -30,6 +30,7 @@ console.log(`
   CRM platform is up${seconds !== undefined ? ` (${seconds} s)` : ''}.
 
   GraphQL:   ${platform.gatewayUrl}   (send Authorization: Bearer <access token>)
+  IDE:       ${platform.gatewayUrl.replace(/\/graphql$/, "/")}   (GraphiQL, sign in with a demo login)
   Keycloak:  ${infra.KEYCLOAK_URL}/realms/${infra.KEYCLOAK_REALM ?? 'crm'}/account
   Demo data: ${seeded ? 'seeded' : 'already present'}
   Logs:      ${logDir}/

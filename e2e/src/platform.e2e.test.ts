@@ -31,7 +31,8 @@ describe(`the platform through the gateway (logs: ${logDir})`, () => {
   it('a sales rep creates a customer, sees it with its tickets, and the stats grow within 5 s', async () => {
     const rep = asUser(await login(infra, 'sales.rep'));
     const statsQuery = `{ customerStats { totalCustomers } }`;
-    const before = (await rep(statsQuery)).data!.customerStats.totalCustomers as number;
+    // This run has its own topics and databases, so the read model starts empty.
+    expect((await rep(statsQuery)).data!.customerStats.totalCustomers).toBe(0);
 
     const created = await rep(`mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id name } }`, {
       input: { name: 'Li Na', email: 'li.na@example.cn', organization: 'Fudan University' },
@@ -53,9 +54,9 @@ describe(`the platform through the gateway (logs: ${logDir})`, () => {
     const started = Date.now();
     const after = await eventually(async () => {
       const total = (await rep(statsQuery)).data?.customerStats.totalCustomers as number;
-      return total > before ? total : undefined;
+      return total > 0 ? total : undefined;
     }, 5_000);
-    expect(after).toBe(before + 1);
+    expect(after).toBe(1);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 

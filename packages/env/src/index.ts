@@ -56,6 +56,8 @@ export const serviceEnvSchema = z.object({
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ or -, at most 63'),
   KAFKA_BROKERS: commaList,
   KAFKA_CLIENT_ID: z.string().min(1).optional(),
+  /** Namespace of the event topics (`<prefix>.<entity>`); one per environment sharing a broker. */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,48}$/, 'letters, digits, . _ -').default('crm'),
   KEYCLOAK_URL: z.url(),
   KEYCLOAK_REALM: z.string().min(1).default('crm'),
   KEYCLOAK_AUDIENCE: z.string().min(1).default('crm-api'),

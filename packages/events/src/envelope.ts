@@ -38,11 +38,17 @@ export function createEvent<T>(input: { source: string; type: string; subject: s
   };
 }
 
-/** One topic per aggregate type: `crm.<entity>` (e.g. `crm.customer` carries `customer.*`). */
-export function topicFor(eventType: string): string {
+export const DEFAULT_TOPIC_PREFIX = 'crm';
+
+/**
+ * One topic per aggregate type: `<prefix>.<entity>` (e.g. `crm.customer` carries `customer.*`).
+ * The prefix namespaces an environment, so test runs and a demo sharing one broker do not see
+ * each other's events.
+ */
+export function topicFor(eventType: string, prefix = DEFAULT_TOPIC_PREFIX): string {
   const entity = eventType.split('.')[0];
   if (!entity) throw new Error(`Cannot derive a topic from "${eventType}"`);
-  return `crm.${entity}`;
+  return `${prefix}.${entity}`;
 }
 
 export function deadLetterTopicFor(topic: string): string {

@@ -4,12 +4,14 @@
  */
 import { Kafka, logLevel, type Admin, type Consumer, type Producer, type LogEntry } from 'kafkajs';
 import type { Logger } from '@crm/logger';
-import { CLOUDEVENTS_CONTENT_TYPE, topicFor, type CloudEvent } from './envelope.js';
+import { CLOUDEVENTS_CONTENT_TYPE, DEFAULT_TOPIC_PREFIX, topicFor, type CloudEvent } from './envelope.js';
 
 export interface KafkaOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  /** Namespace of every topic this client publishes to (`<prefix>.<entity>`). */
+  topicPrefix?: string;
 }
 
 /** A message as delivered to a consumer; `commit()` commits its offset (manual commits only). */
@@ -46,9 +48,11 @@ export class KafkaClient {
   private admin: Admin | undefined;
   private readonly consumers = new Set<Consumer>();
   readonly logger: Logger;
+  readonly topicPrefix: string;
 
-  constructor({ brokers, clientId, logger }: KafkaOptions) {
+  constructor({ brokers, clientId, logger, topicPrefix = DEFAULT_TOPIC_PREFIX }: KafkaOptions) {
     this.logger = logger;
+    this.topicPrefix = topicPrefix;
     // kafkajs prints a one-time notice about its v2 partitioner change; ours keys every message.
     process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
     this.kafka = new Kafka({
@@ -68,6 +72,11 @@ export class KafkaClient {
       this.admin = admin;
     }
     return this.admin;
+  }
+
+  /** The topic carrying `eventType` in this client's namespace. */
+  topicFor(eventType: string): string {
+    return topicFor(eventType, this.topicPrefix);
   }
 
   /** Creates missing topics (existing ones are left alone). */
@@ -177,7 +186,7 @@ export class KafkaEventPublisher implements EventPublisher {
     if (events.length === 0) return;
     await this.client.send(
       events.map((event) => ({
-        topic: topicFor(event.type),
+        topic: this.client.topicFor(event.type),
         key: event.subject,
         value: JSON.stringify(event),
         headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, ce_type: event.type, ce_id: event.id },

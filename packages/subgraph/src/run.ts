@@ -48,7 +48,7 @@ export async function runSubgraph<TServices>(options: RunSubgraphOptions<TServic
   const { name, env } = options;
   const logger = createLogger({ service: name, level: env.LOG_LEVEL });
   const connection = await connectMongo({ url: env.MONGO_URL, dbName: env.MONGO_DB });
-  const kafka = new KafkaClient({ brokers: env.KAFKA_BROKERS, clientId: env.KAFKA_CLIENT_ID ?? name, logger });
+  const kafka = new KafkaClient({ brokers: env.KAFKA_BROKERS, clientId: env.KAFKA_CLIENT_ID ?? name, logger, topicPrefix: env.KAFKA_TOPIC_PREFIX });
   const relay = new OutboxRelay({ publisher: new KafkaEventPublisher(kafka), logger, pollIntervalMs: env.OUTBOX_POLL_MS });
   const deps: SubgraphDeps = { env, logger, connection, kafka, relay };
   const parts = await options.setup(deps);

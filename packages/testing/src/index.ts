@@ -130,6 +130,8 @@ export function subgraphTestEnv(infra: TestInfra, service: string): Record<strin
     MONGO_DB: uniqueName(`test_${service.replace(/-/g, '_')}`),
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     KAFKA_CLIENT_ID: uniqueName(service),
+    // Own topics per test run: counts and 'nothing else was published' hold exactly.
+    KAFKA_TOPIC_PREFIX: uniqueName('test'),
     KEYCLOAK_URL: infra.keycloakUrl,
     KEYCLOAK_REALM: infra.realm,
     GATEWAY_SECRET: randomBytes(24).toString('base64url'),

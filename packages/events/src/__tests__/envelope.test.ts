@@ -24,6 +24,7 @@ describe('CloudEvents envelope', () => {
   it('routes one topic per aggregate type, with a dead-letter twin', () => {
     expect(topicFor('customer.created')).toBe('crm.customer');
     expect(topicFor('customer.merged')).toBe('crm.customer');
+    expect(topicFor('customer.created', 'ci_42')).toBe('ci_42.customer');
     expect(deadLetterTopicFor('crm.customer')).toBe('crm.customer.dlq');
   });
 

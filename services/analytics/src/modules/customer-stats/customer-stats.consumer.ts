@@ -41,7 +41,7 @@ export function createCustomerStatsConsumer(options: { client: KafkaClient; conn
   return new EventConsumer({
     client: options.client,
     groupId,
-    topics: ['crm.customer'],
+    topics: [options.client.topicFor('customer.created')],
     types: ['customer.created'],
     processed: new MongoProcessedEvents(options.connection, groupId),
     logger: options.logger.child({ consumer: groupId }),

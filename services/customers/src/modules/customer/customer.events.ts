@@ -1,7 +1,7 @@
 import { createEvent, type CloudEvent } from '@crm/events';
 import type { CustomerRecord, LifecycleStage } from './customer.model.js';
 
-/** Every event the customer aggregate publishes (topic `crm.customer`, key = customer id). */
+/** Every event the customer aggregate publishes (topic `<prefix>.customer`, default `crm.customer`; key = customer id). */
 export const CustomerEventType = {
   CREATED: 'customer.created',
 } as const;

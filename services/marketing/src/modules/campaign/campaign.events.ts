@@ -2,7 +2,7 @@ import { createEvent, type CloudEvent } from '@crm/events';
 import type { Money } from '@crm/money';
 import type { CampaignChannel, CampaignRecord, CampaignStatus } from './campaign.model.js';
 
-/** Every event the campaign aggregate publishes (topic `crm.campaign`, key = campaign id). */
+/** Every event the campaign aggregate publishes (topic `<prefix>.campaign`, default `crm.campaign`; key = campaign id). */
 export const CampaignEventType = {
   CREATED: 'campaign.created',
 } as const;

@@ -2,7 +2,7 @@ import { createEvent, type CloudEvent } from '@crm/events';
 import type { Money } from '@crm/money';
 import type { ProductRecord, ProductStatus } from './product.model.js';
 
-/** Every event the product aggregate publishes (topic `crm.product`, key = product id). */
+/** Every event the product aggregate publishes (topic `<prefix>.product`, default `crm.product`; key = product id). */
 export const ProductEventType = {
   CREATED: 'product.created',
 } as const;

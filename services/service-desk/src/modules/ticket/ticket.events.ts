@@ -1,7 +1,7 @@
 import { createEvent, type CloudEvent } from '@crm/events';
 import type { TicketRecord } from './ticket.model.js';
 
-/** Every event the ticket aggregate publishes (topic `crm.ticket`, key = ticket id). */
+/** Every event the ticket aggregate publishes (topic `<prefix>.ticket`, default `crm.ticket`; key = ticket id). */
 export const TicketEventType = {
   CREATED: 'ticket.created',
 } as const;

@@ -14,9 +14,10 @@ const [analystToken, customerToken] = await Promise.all([login(infra, 'analyst')
 const call = <T = Record<string, any>>(query: string, token: string | null = analystToken) =>
   graphql<T>(running.url, query, {}, gatewayHeaders(token ?? undefined, rawEnv.GATEWAY_SECRET));
 
-const kafka = new KafkaClient({ brokers: infra.kafkaBrokers, clientId: uniqueName('analytics-test'), logger: createLogger({ service: 'test', level: 'silent' }) });
+// Same topic namespace as the service under test: this run's topic holds only this run's events.
+const kafka = new KafkaClient({ brokers: infra.kafkaBrokers, clientId: uniqueName('analytics-test'), logger: createLogger({ service: 'test', level: 'silent' }), topicPrefix: rawEnv.KAFKA_TOPIC_PREFIX });
 const publisher = new KafkaEventPublisher(kafka);
-const dlq = await watchTopic(infra, 'crm.customer.dlq');
+const dlq = await watchTopic(infra, `${rawEnv.KAFKA_TOPIC_PREFIX}.customer.dlq`);
 const facts = running.deps.connection.collection<{ _id: string }>('customer_facts');
 
 afterAll(async () => {
@@ -45,9 +46,7 @@ describe('analytics customer stats from real Kafka events', () => {
     await publisher.publish([...events, events[0]!]);
     await eventually(async () => (await facts.countDocuments({ _id: { $in: ids } })) === 2, 10_000);
     const stats = (await call(`{ customerStats { totalCustomers lastCustomerCreatedAt } }`)).data!.customerStats;
-    // The read model also folds every earlier customer.created in the topic; the answer must match it exactly.
-    expect(stats.totalCustomers).toBe(await facts.countDocuments());
-    expect(stats.totalCustomers).toBeGreaterThanOrEqual(2);
+    expect(stats.totalCustomers).toBe(2);
     expect(stats.lastCustomerCreatedAt).toMatch(/Z$/);
     // The redelivered event did not add a row (the id is the key) and was recorded as processed once.
     const processed = running.deps.connection.collection('processed_events');

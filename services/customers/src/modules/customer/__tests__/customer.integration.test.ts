@@ -13,7 +13,7 @@ const call = <T = Record<string, any>>(query: string, variables: Record<string, 
   graphql<T>(running.url, query, variables, gatewayHeaders(token ?? undefined, secret ?? undefined));
 
 // Every event on the real topic; this run's are found by id.
-const watcher = await watchTopic(infra, 'crm.customer');
+const watcher = await watchTopic(infra, `${rawEnv.KAFKA_TOPIC_PREFIX}.customer`);
 
 afterAll(async () => {
   await watcher.stop();

@@ -24,7 +24,7 @@ const campaigns = () => running.deps.connection.collection('campaigns');
 const subjectOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
 
 // Every event on the real topic; this run's are found by id.
-const watcher = await watchTopic(infra, 'crm.campaign');
+const watcher = await watchTopic(infra, `${rawEnv.KAFKA_TOPIC_PREFIX}.campaign`);
 
 afterAll(async () => {
   await watcher.stop();

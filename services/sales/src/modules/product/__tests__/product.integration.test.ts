@@ -22,7 +22,7 @@ const call = <T = Record<string, any>>(query: string, variables: Record<string, 
 const products = () => running.deps.connection.collection('products');
 
 // Every event on the real topic; this run's are found by id.
-const watcher = await watchTopic(infra, 'crm.product');
+const watcher = await watchTopic(infra, `${rawEnv.KAFKA_TOPIC_PREFIX}.product`);
 
 afterAll(async () => {
   await watcher.stop();
