@@ -78,21 +78,24 @@ export async function startPlatform({ root, infra, ephemeral = false, logDir, lo
     return child;
   };
 
+  /** SIGTERM to every process (SIGKILL after 15 s); resolves to how each ended, e.g. { customers: 0 }. */
   const stop = async () => {
-    await Promise.all(
-      children.reverse().map(
-        ({ child }) =>
+    const ended = await Promise.all(
+      [...children].reverse().map(
+        ({ name, child }) =>
           new Promise((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const outcome = () => [name, child.exitCode ?? child.signalCode];
+            if (child.exitCode !== null || child.signalCode !== null) return resolve(outcome());
             const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
             child.once('exit', () => {
               clearTimeout(timer);
-              resolve();
+              resolve(outcome());
             });
             child.kill('SIGTERM');
           }),
       ),
     );
+    return Object.fromEntries(ended);
   };
 
   try {

@@ -10,7 +10,7 @@ import { startPlatform } from '../../scripts/platform.mjs';
 interface Platform {
   gatewayUrl: string;
   subgraphs: Record<string, { url: string; secret: string }>;
-  stop: () => Promise<void>;
+  stop: () => Promise<Record<string, number | string | null>>;
 }
 
 const infra = await testInfra();
@@ -101,5 +101,11 @@ describe(`the platform through the gateway (logs: ${logDir})`, () => {
       const direct = await graphql(subgraph.url, `{ __typename }`, {}, { authorization: `Bearer ${token}` });
       expect({ name, status: direct.status, code: direct.errors?.[0]?.extensions?.code }).toEqual({ name, status: 403, code: 'FORBIDDEN' });
     }
+  });
+
+  it('stops every process gracefully on SIGTERM (exit code 0: requests drained, outbox flushed, consumers closed)', async () => {
+    const anyToken = await login(infra, 'analyst');
+    expect((await asUser(anyToken)(`{ customerStats { totalCustomers } }`)).errors).toBeUndefined();
+    expect(await platform.stop()).toEqual({ gateway: 0, customers: 0, sales: 0, 'service-desk': 0, marketing: 0, analytics: 0 });
   });
 });

@@ -61,6 +61,17 @@ describe('outbox relay against real Kafka and the MongoDB-compatible server', ()
     await new OutboxRelay({ publisher: new KafkaEventPublisher(client), logger }).publishDocument(Aggregate, 'a2');
   });
 
+  it('flushes pending events when stopped, without ever having been started', async () => {
+    const event = createEvent({ source: '/test', type: `${entity}.created`, subject: 'a3', data: {} });
+    await Aggregate.updateOne({ _id: 'a3' }, { $set: { name: 'z' }, ...appendEvents([event]) }, { upsert: true });
+    const published: string[] = [];
+    const relay = new OutboxRelay({ publisher: { publish: async (events) => void published.push(...events.map((e) => e.id)) }, logger });
+    relay.register(Aggregate);
+    await relay.stop();
+    expect(published).toContain(event.id);
+    expect(await pendingOf('a3')).toEqual([]);
+  });
+
   it('after the writer dies between write and publish, a restarted relay publishes and the effect happens once', async () => {
     const aggregateId = uniqueName('agg');
     const fixture = fileURLToPath(new URL('./fixtures/crash-writer.mjs', import.meta.url));
