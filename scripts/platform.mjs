@@ -3,7 +3,7 @@
 // end-to-end test (ephemeral ports, throwaway databases).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -15,6 +15,24 @@ export const SERVICES = [
   { name: 'analytics', dir: 'services/analytics', port: 4005, db: 'crm_analytics' },
 ];
 const stem = (name) => name.toUpperCase().replace(/-/g, '_');
+
+/**
+ * Keys of the customers service's identity-number encryption. Ephemeral runs get throwaway keys; the
+ * demo keeps its keys in .local/ (mode 600) so data encrypted yesterday still opens today.
+ */
+function customerKeys(root, ephemeral) {
+  const fresh = () => ({ CUSTOMER_PII_KEY: randomBytes(32).toString('base64'), CUSTOMER_PII_HASH_KEY: randomBytes(32).toString('base64') });
+  if (process.env.CUSTOMER_PII_KEY && process.env.CUSTOMER_PII_HASH_KEY) {
+    return { CUSTOMER_PII_KEY: process.env.CUSTOMER_PII_KEY, CUSTOMER_PII_HASH_KEY: process.env.CUSTOMER_PII_HASH_KEY };
+  }
+  if (ephemeral) return fresh();
+  const file = join(root, '.local', 'customer-keys.json');
+  if (!existsSync(file)) {
+    mkdirSync(join(root, '.local'), { recursive: true });
+    writeFileSync(file, JSON.stringify(fresh()), { mode: 0o600 });
+  }
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
 
 async function freePort() {
   return new Promise((resolve, reject) => {
@@ -113,6 +131,7 @@ export async function startPlatform({ root, infra, ephemeral = false, logDir, lo
           ...(ephemeral ? { KAFKA_TOPIC_PREFIX: `e2e${runId}` } : {}),
           GATEWAY_SECRET: secret,
           ...(service.name === 'analytics' && ephemeral ? { CUSTOMER_STATS_GROUP: `analytics.customer-stats${runId}` } : {}),
+          ...(service.name === 'customers' ? customerKeys(root, ephemeral) : {}),
         });
         gatewayEnv[`SUBGRAPH_${stem(service.name)}_URL`] = `${url}/graphql`;
         gatewayEnv[`SUBGRAPH_${stem(service.name)}_SECRET`] = secret;

@@ -13,7 +13,7 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         contextType: '../context.js#CustomersContext',
         mappers: { Customer: '../modules/customer/customer.model.js#CustomerRecord' },
-        scalars: { DateTime: 'Date' },
+        scalars: { DateTime: 'Date', Date: 'string' },
       },
     },
   },

@@ -79,16 +79,29 @@ export class OutboxRelay {
     await model.collection.updateOne({ _id: id as never }, { $pullAll: { [OUTBOX_FIELD]: pending } } as never);
   }
 
-  /** Publishes everything pending in every registered collection. */
+  /**
+   * Publishes everything pending in every registered collection, a batch of documents per Kafka
+   * request (a bulk import leaves thousands), then removes exactly what was published from each.
+   */
   async drain(): Promise<number> {
     let documents = 0;
     for (const model of this.models.values()) {
       for (;;) {
-        const batch = await model.collection
-          .find({ [`${OUTBOX_FIELD}.0`]: { $exists: true } }, { projection: { _id: 1 } })
+        const batch = (await model.collection
+          .find({ [`${OUTBOX_FIELD}.0`]: { $exists: true } }, { projection: { [OUTBOX_FIELD]: 1 } })
           .limit(this.batchSize)
-          .toArray();
-        for (const doc of batch) await this.publishDocument(model, doc._id);
+          .toArray()) as Array<{ _id: unknown; [OUTBOX_FIELD]: CloudEvent[] }>;
+        if (batch.length === 0) break;
+        // Documents being published by notify() right now are left to it (keeps per-aggregate order).
+        const free = batch.filter((doc) => !this.inFlight.has(`${model.collection.collectionName}:${String(doc._id)}`));
+        if (free.length > 0) {
+          await this.options.publisher.publish(free.flatMap((doc) => doc[OUTBOX_FIELD]));
+          await model.collection.bulkWrite(
+            free.map((doc) => ({ updateOne: { filter: { _id: doc._id as never }, update: { $pullAll: { [OUTBOX_FIELD]: doc[OUTBOX_FIELD] } } as never } })),
+            { ordered: false },
+          );
+        }
+        await Promise.allSettled(this.inFlight.values());
         documents += batch.length;
         if (batch.length < this.batchSize) break;
       }

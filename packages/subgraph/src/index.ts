@@ -1,4 +1,4 @@
 export * from './server.js';
 export * from './run.js';
 export { createFormatError } from './errors.js';
-export { DateTimeScalar } from './scalars.js';
+export { DateScalar, DateTimeScalar } from './scalars.js';

@@ -22,3 +22,19 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
     return toDate(ast.value);
   },
 });
+
+/** A calendar date `YYYY-MM-DD` (no time, no zone), e.g. a birthday; checked to exist in the calendar. */
+export const DateScalar = new GraphQLScalarType<string, string>({
+  name: 'Date',
+  description: 'A calendar date, YYYY-MM-DD.',
+  serialize: (value) => String(value),
+  parseValue: (value) => parseDate(value),
+  parseLiteral: (ast) => parseDate(ast.kind === Kind.STRING ? ast.value : null),
+});
+
+function parseDate(value: unknown): string {
+  const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : null;
+  const valid = date !== null && !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+  if (!valid) throw new GraphQLError('Date must be a calendar date YYYY-MM-DD', { extensions: { code: 'BAD_USER_INPUT' } });
+  return value as string;
+}

@@ -1,6 +1,7 @@
-import { DateTimeScalar, loadSchema, runSubgraph } from '@crm/subgraph';
+import { DateScalar, DateTimeScalar, loadSchema, runSubgraph } from '@crm/subgraph';
 import type { CustomersEnv } from './env.js';
 import type { CustomersServices } from './context.js';
+import { IdentityVault } from './modules/customer/customer.crypto.js';
 import { customerModel } from './modules/customer/customer.model.js';
 import { customerResolvers } from './modules/customer/customer.resolvers.js';
 import { CustomerService } from './modules/customer/customer.service.js';
@@ -18,8 +19,8 @@ export function startCustomers(env: CustomersEnv, options: { handleSignals?: boo
     setup: ({ connection, relay }) => {
       const customers = customerModel(connection);
       return {
-        services: { customers: new CustomerService(customers, relay) },
-        resolvers: { ...customerResolvers, DateTime: DateTimeScalar },
+        services: { customers: new CustomerService(customers, relay, new IdentityVault(env.CUSTOMER_PII_KEY, env.CUSTOMER_PII_HASH_KEY)) },
+        resolvers: { ...customerResolvers, DateTime: DateTimeScalar, Date: DateScalar },
         outboxModels: [customers],
       };
     },

@@ -69,3 +69,28 @@ describe('moneySubdocument (real server)', () => {
     await expect(Priced.create({ price: { amountMinor: 1, currency: 'yuan' } })).rejects.toThrow(/currency/);
   });
 });
+
+describe('paginate with a sort field (real server)', () => {
+  it('walks by field then id in both directions, bounds the total, and refuses cursors of another order', async () => {
+    const Dated = connection.model<{ n: number; at: Date; name: string }>('Dated', new Schema({ n: Number, at: Date, name: String }));
+    const base = Date.UTC(2026, 0, 1);
+    // Two records share each timestamp: the id breaks the tie.
+    await Dated.insertMany(Array.from({ length: 6 }, (_, n) => ({ n, at: new Date(base + Math.floor(n / 2) * 1000), name: `n${5 - n}` })));
+    const walk = async (sort: { field: string; direction: 1 | -1 }) => {
+      const seen: number[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page: Page<{ n: number }> = await paginate(Dated, {}, { first: 4, after }, { sort, countLimit: 3 });
+        expect(page).toMatchObject({ totalCount: 3, totalCountIsExact: false });
+        seen.push(...page.items.map((i) => i.n));
+        if (!page.hasNextPage) return { seen, cursor: page.endCursor! };
+        after = page.endCursor;
+      }
+    };
+    expect((await walk({ field: 'at', direction: -1 })).seen).toEqual([5, 4, 3, 2, 1, 0]);
+    expect((await walk({ field: 'name', direction: 1 })).seen).toEqual([5, 4, 3, 2, 1, 0]);
+    const { cursor } = await walk({ field: 'at', direction: 1 });
+    await expect(paginate(Dated, {}, { after: cursor }, { sort: { field: 'name', direction: 1 } })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(await paginate(Dated, {}, { first: 10 }, { countLimit: 100 })).toMatchObject({ totalCount: 6, totalCountIsExact: true });
+  });
+});

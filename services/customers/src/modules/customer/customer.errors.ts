@@ -1,8 +1,18 @@
 import { defineException } from '@crm/errors';
 
-export type CustomerExceptionReason = 'CUSTOMER_NOT_FOUND' | 'CUSTOMER_INVALID_INPUT';
+export type CustomerExceptionReason =
+  | 'CUSTOMER_NOT_FOUND'
+  | 'CUSTOMER_INVALID_INPUT'
+  | 'CUSTOMER_STAGE_TRANSITION'
+  | 'CUSTOMER_VERSION_CONFLICT'
+  | 'CUSTOMER_NOT_DELETED'
+  | 'CUSTOMER_FORBIDDEN';
 
 export const CustomerException = defineException<CustomerExceptionReason>('CustomerException', {
   CUSTOMER_NOT_FOUND: 'NOT_FOUND',
   CUSTOMER_INVALID_INPUT: 'BAD_USER_INPUT',
+  CUSTOMER_STAGE_TRANSITION: 'BAD_USER_INPUT',
+  CUSTOMER_VERSION_CONFLICT: 'CONFLICT',
+  CUSTOMER_NOT_DELETED: 'CONFLICT',
+  CUSTOMER_FORBIDDEN: 'FORBIDDEN',
 });

@@ -4,36 +4,77 @@ import type { CustomerRecord, LifecycleStage } from './customer.model.js';
 /** Every event the customer aggregate publishes (topic `<prefix>.customer`, default `crm.customer`; key = customer id). */
 export const CustomerEventType = {
   CREATED: 'customer.created',
+  UPDATED: 'customer.updated',
+  DELETED: 'customer.deleted',
+  RESTORED: 'customer.restored',
 } as const;
+export type CustomerEventType = (typeof CustomerEventType)[keyof typeof CustomerEventType];
 
 export const CUSTOMER_EVENT_SOURCE = '/crm/customers';
 
-export interface CustomerCreatedData {
+/**
+ * What other services may know of a customer. Contact details and the identity document stay in
+ * this service (consumers ask by id); no identity number ever enters an event (CUS-7).
+ */
+export interface CustomerSnapshot {
   customerId: string;
   name: string;
   organization: string | null;
   lifecycleStage: LifecycleStage;
+  level: string | null;
   source: string | null;
+  tags: string[];
+  gender: string | null;
+  birthday: string | null;
+  country: string | null;
+  province: string | null;
+  city: string | null;
   ownerId: string;
+  department: string | null;
   createdAt: string;
+  version: number;
 }
 
-export function customerCreated(customer: CustomerRecord): CloudEvent<CustomerCreatedData> {
-  const customerId = customer._id.toHexString();
-  return createEvent({
-    source: CUSTOMER_EVENT_SOURCE,
-    type: CustomerEventType.CREATED,
-    subject: customerId,
-    time: customer.createdAt,
-    // Contact details stay in this service; consumers that need them ask by id.
-    data: {
-      customerId,
-      name: customer.name,
-      organization: customer.organization ?? null,
-      lifecycleStage: customer.lifecycleStage,
-      source: customer.source ?? null,
-      ownerId: customer.ownerId,
-      createdAt: customer.createdAt.toISOString(),
-    },
-  });
+export type CustomerCreatedData = CustomerSnapshot;
+export interface CustomerUpdatedData extends CustomerSnapshot {
+  /** Names of the fields this update changed (values of sensitive ones are not included). */
+  changed: string[];
 }
+export interface CustomerDeletedData {
+  customerId: string;
+  deletedBy: string;
+  version: number;
+}
+export type CustomerRestoredData = CustomerSnapshot;
+
+export function snapshotOf(customer: CustomerRecord): CustomerSnapshot {
+  return {
+    customerId: customer._id.toHexString(),
+    name: customer.name,
+    organization: customer.organization ?? null,
+    lifecycleStage: customer.lifecycleStage,
+    level: customer.level ?? null,
+    source: customer.source ?? null,
+    tags: customer.tags ?? [],
+    gender: customer.gender ?? null,
+    birthday: customer.birthday ?? null,
+    country: customer.address?.country ?? null,
+    province: customer.address?.province ?? null,
+    city: customer.address?.city ?? null,
+    ownerId: customer.ownerId,
+    department: customer.department ?? null,
+    createdAt: customer.createdAt.toISOString(),
+    version: customer.version,
+  };
+}
+
+function customerEvent<T>(type: CustomerEventType, customer: CustomerRecord, data: T, time: Date): CloudEvent<T> {
+  return createEvent({ source: CUSTOMER_EVENT_SOURCE, type, subject: customer._id.toHexString(), time, data });
+}
+
+export const customerCreated = (c: CustomerRecord) => customerEvent<CustomerCreatedData>(CustomerEventType.CREATED, c, snapshotOf(c), c.createdAt);
+export const customerUpdated = (c: CustomerRecord, changed: string[]) =>
+  customerEvent<CustomerUpdatedData>(CustomerEventType.UPDATED, c, { ...snapshotOf(c), changed }, c.updatedAt);
+export const customerDeleted = (c: CustomerRecord, deletedBy: string) =>
+  customerEvent<CustomerDeletedData>(CustomerEventType.DELETED, c, { customerId: c._id.toHexString(), deletedBy, version: c.version }, c.updatedAt);
+export const customerRestored = (c: CustomerRecord) => customerEvent<CustomerRestoredData>(CustomerEventType.RESTORED, c, snapshotOf(c), c.updatedAt);

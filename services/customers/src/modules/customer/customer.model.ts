@@ -1,40 +1,112 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { outboxPlugin } from '@crm/events';
+import type { SealedIdentity } from './customer.crypto.js';
+import { CUSTOMER_LEVELS, GENDERS, LIFECYCLE_STAGES, PHONE_KINDS, type LifecycleStage } from './customer.validation.js';
 
-export const LIFECYCLE_STAGES = ['LEAD', 'PROSPECT', 'CUSTOMER', 'LOYAL', 'CHURNED'] as const;
-export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+export { LIFECYCLE_STAGES, type LifecycleStage };
+
+export interface CustomerPhone {
+  number: string;
+  kind: (typeof PHONE_KINDS)[number];
+}
+
+export interface CustomerAddress {
+  country: string | null;
+  province: string | null;
+  city: string | null;
+  street: string | null;
+  postalCode: string | null;
+}
 
 /** A customer as stored; also the GraphQL `Customer` parent type (codegen mapper). */
 export interface CustomerRecord {
   _id: Types.ObjectId;
   name: string;
-  email?: string | null;
-  phone?: string | null;
-  organization?: string | null;
-  lifecycleStage: LifecycleStage;
-  source?: string | null;
+  gender: (typeof GENDERS)[number] | null;
+  /** `YYYY-MM-DD`: a calendar date, not an instant. */
+  birthday: string | null;
+  email: string | null;
+  phones: CustomerPhone[];
+  identity: SealedIdentity | null;
+  address: CustomerAddress | null;
+  organization: string | null;
+  source: string | null;
   tags: string[];
+  level: (typeof CUSTOMER_LEVELS)[number] | null;
+  lifecycleStage: LifecycleStage;
+  notes: string | null;
+  /** Keycloak user id of the owner, and the owner's department and teams when assigned (visibility, CUS-7). */
   ownerId: string;
+  department: string | null;
+  ownerTeams: string[];
+  /** Keycloak user id of the customer's own account (role `customer`), once linked. */
+  portalUserId: string | null;
+  searchKeys: string[];
+  nameSortKey: string;
+  lastActivityAt: Date;
+  deletedAt: Date | null;
+  deletedBy: string | null;
+  /** Optimistic concurrency: every update increments it and requires the value it read. */
+  version: number;
   createdAt: Date;
   updatedAt: Date;
 }
 
+const phoneSchema = new Schema<CustomerPhone>({ number: { type: String, required: true }, kind: { type: String, enum: PHONE_KINDS, required: true } }, { _id: false });
+const addressSchema = new Schema<CustomerAddress>(
+  { country: String, province: String, city: String, street: String, postalCode: String },
+  { _id: false },
+);
+const identitySchema = new Schema<SealedIdentity>(
+  { type: { type: String, required: true }, ciphertext: { type: String, required: true }, hash: { type: String, required: true }, last4: { type: String, required: true } },
+  { _id: false },
+);
+
 const customerSchema = new Schema<CustomerRecord>(
   {
     name: { type: String, required: true, trim: true },
-    email: { type: String, lowercase: true, trim: true },
-    phone: { type: String, trim: true },
-    organization: { type: String, trim: true },
-    lifecycleStage: { type: String, enum: LIFECYCLE_STAGES, required: true, default: 'LEAD' },
-    source: { type: String, trim: true },
+    gender: { type: String, enum: [...GENDERS, null], default: null },
+    birthday: { type: String, default: null },
+    email: { type: String, default: null },
+    phones: { type: [phoneSchema], default: [] },
+    identity: { type: identitySchema, default: null },
+    address: { type: addressSchema, default: null },
+    organization: { type: String, default: null },
+    source: { type: String, default: null },
     tags: { type: [String], default: [] },
+    level: { type: String, enum: [...CUSTOMER_LEVELS, null], default: null },
+    lifecycleStage: { type: String, enum: LIFECYCLE_STAGES, required: true },
+    notes: { type: String, default: null },
     ownerId: { type: String, required: true },
+    department: { type: String, default: null },
+    ownerTeams: { type: [String], default: [] },
+    portalUserId: { type: String, default: null },
+    searchKeys: { type: [String], default: [] },
+    nameSortKey: { type: String, required: true },
+    lastActivityAt: { type: Date, required: true },
+    deletedAt: { type: Date, default: null },
+    deletedBy: { type: String, default: null },
+    version: { type: Number, required: true, default: 1 },
   },
   { collection: 'customers', timestamps: true },
 );
 customerSchema.plugin(outboxPlugin);
+// Indexes MongoDB uses for every filter and sort of `customers(...)`. FerretDB v1 (SQLite) accepts them
+// but only pushes `_id` equality down, so on FerretDB these queries scan: see the service README.
+customerSchema.index({ searchKeys: 1, _id: 1 });
+customerSchema.index({ deletedAt: 1, createdAt: -1, _id: -1 });
+customerSchema.index({ deletedAt: 1, nameSortKey: 1, _id: 1 });
+customerSchema.index({ deletedAt: 1, lastActivityAt: -1, _id: -1 });
 customerSchema.index({ ownerId: 1, _id: 1 });
+customerSchema.index({ department: 1, _id: 1 });
+customerSchema.index({ ownerTeams: 1 });
+customerSchema.index({ lifecycleStage: 1, _id: 1 });
+customerSchema.index({ tags: 1 });
+customerSchema.index({ 'address.country': 1, 'address.province': 1, 'address.city': 1 });
+customerSchema.index({ 'identity.hash': 1 });
 customerSchema.index({ email: 1 });
+customerSchema.index({ 'phones.number': 1 });
+customerSchema.index({ portalUserId: 1 });
 
 export type CustomerModel = Model<CustomerRecord>;
 

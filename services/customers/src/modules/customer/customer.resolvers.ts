@@ -1,23 +1,35 @@
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
+import { CustomerException } from './customer.errors.js';
 
 export const customerResolvers: Resolvers = {
   Query: {
     customer: (_parent, { id }, { services, user }) => services.customers.get(id, user),
-    customers: async (_parent, { first, after }, { services, user }) => {
-      const page = await services.customers.list({ first, after }, user);
+    customers: async (_parent, args, { services, user }) => {
+      const page = await services.customers.list(args, user);
       return {
         edges: page.items.map((node, index) => ({ node, cursor: page.cursors[index]! })),
         pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
         totalCount: page.totalCount,
+        totalCountIsExact: page.totalCountIsExact,
       };
     },
   },
   Mutation: {
     createCustomer: (_parent, { input }, { services, user }) => services.customers.create(input, user),
+    updateCustomer: (_parent, { id, input, expectedVersion }, { services, user }) => services.customers.update(id, input, user, expectedVersion),
+    deleteCustomer: (_parent, { id }, { services, user }) => services.customers.delete(id, user),
+    restoreCustomer: (_parent, { id }, { services, user }) => services.customers.restore(id, user),
   },
   Customer: {
-    __resolveReference: (reference, { services, user }) => services.customers.get(reference.id, user),
+    // Same visibility as `customer(id)`: other subgraphs cannot widen what a caller sees.
+    __resolveReference: async (reference, { services, user }) => {
+      const customer = await services.customers.get(reference.id, user);
+      if (!customer) throw new CustomerException('CUSTOMER_NOT_FOUND', `No customer ${reference.id}`);
+      return customer;
+    },
     id: (customer) => customer._id.toHexString(),
     tags: (customer) => customer.tags ?? [],
+    phones: (customer) => customer.phones ?? [],
+    identityDocument: (customer, _args, { services, user }) => services.customers.identityOf(customer, user),
   },
 };

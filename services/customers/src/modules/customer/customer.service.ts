@@ -1,74 +1,275 @@
 import { Types } from 'mongoose';
 import { z } from 'zod';
-import { requireRole, Role, type AuthUser } from '@crm/auth';
-import { fieldProblems } from '@crm/errors';
-import { OUTBOX_FIELD, type OutboxRelay } from '@crm/events';
-import { paginate, type Page, type PageArgs } from '@crm/mongo';
-import { customerCreated } from './customer.events.js';
+import type { AuthUser } from '@crm/auth';
+import { fieldProblems, type FieldProblem } from '@crm/errors';
+import { OUTBOX_FIELD, appendEvents, type CloudEvent, type OutboxRelay } from '@crm/events';
+import { paginate, type Page, type PageArgs, type PageSort } from '@crm/mongo';
+import { canWrite, departmentsOf, readFilter, seesIdentityNumbers, teamsOf, writeFilter } from './customer.access.js';
+import { maskIdentity, type IdentityVault } from './customer.crypto.js';
+import { customerCreated, customerDeleted, customerRestored, customerUpdated } from './customer.events.js';
 import { CustomerException } from './customer.errors.js';
-import { LIFECYCLE_STAGES, type CustomerModel, type CustomerRecord } from './customer.model.js';
+import type { CustomerModel, CustomerRecord } from './customer.model.js';
+import { nameSortKeyOf, searchKeysOf, searchTermsOf } from './customer.search.js';
+import {
+  canTransition,
+  createCustomerInput,
+  CUSTOMER_LEVELS,
+  LIFECYCLE_STAGES,
+  STAGE_TRANSITIONS,
+  updateCustomerInput,
+  type CreateCustomerInput,
+  type IdentityDocumentType,
+  type UpdateCustomerInput,
+} from './customer.validation.js';
 
-const STAFF = [Role.SALES_MANAGER, Role.SALES_REP, Role.SERVICE_AGENT, Role.MARKETER, Role.ANALYST] as const;
-const CREATORS = [Role.SALES_MANAGER, Role.SALES_REP, Role.SERVICE_AGENT] as const;
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+/** Above this many matches a list reports a lower bound instead of counting on. */
+export const COUNT_LIMIT = 10_000;
 
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `At most ${max} characters`)
-    .nullish()
-    .transform((value) => (value ? value : null));
+export const CUSTOMER_ORDERS: Record<string, PageSort> = {
+  CREATED_DESC: { field: 'createdAt', direction: -1 },
+  CREATED_ASC: { field: 'createdAt', direction: 1 },
+  NAME_ASC: { field: 'nameSortKey', direction: 1 },
+  NAME_DESC: { field: 'nameSortKey', direction: -1 },
+  LAST_ACTIVITY_DESC: { field: 'lastActivityAt', direction: -1 },
+  LAST_ACTIVITY_ASC: { field: 'lastActivityAt', direction: 1 },
+};
 
-export const createCustomerInput = z.object({
-  name: z.string().trim().min(1, 'Required').max(200, 'At most 200 characters'),
-  email: z.email('Not an email address').trim().toLowerCase().max(254).nullish().or(z.literal('').transform(() => null)),
-  phone: z
-    .string()
-    .trim()
-    .regex(/^\+?[0-9][0-9 ()-]{3,30}$/, 'Digits, spaces, ( ) and -, optionally starting with +')
-    .nullish()
-    .or(z.literal('').transform(() => null)),
-  organization: optionalText(200),
-  lifecycleStage: z.enum(LIFECYCLE_STAGES).nullish().transform((value) => value ?? 'LEAD'),
-  source: optionalText(100),
-  tags: z
-    .array(z.string().trim().min(1, 'Empty tag').max(40, 'At most 40 characters'))
-    .max(20, 'At most 20 tags')
-    .nullish()
-    .transform((tags) => [...new Set(tags ?? [])]),
-});
-export type CreateCustomerInput = z.input<typeof createCustomerInput>;
+export const customerFilterInput = z
+  .object({
+    lifecycleStages: z.array(z.enum(LIFECYCLE_STAGES)).max(5).nullish(),
+    levels: z.array(z.enum(CUSTOMER_LEVELS)).max(5).nullish(),
+    tags: z.array(z.string().trim().min(1).max(40)).max(10).nullish(),
+    ownerId: z.string().max(64).nullish(),
+    country: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 code').nullish(),
+    province: z.string().trim().max(100).nullish(),
+    city: z.string().trim().max(100).nullish(),
+    createdAfter: z.date().nullish(),
+    createdBefore: z.date().nullish(),
+    deleted: z.boolean().nullish(),
+  })
+  .nullish();
+export type CustomerFilterInput = z.input<typeof customerFilterInput>;
 
-/** The one facade resolvers call for customers. */
+export interface ListArgs extends PageArgs {
+  filter?: CustomerFilterInput;
+  search?: string | null;
+  orderBy?: string | null;
+}
+
+function invalid(issues: z.core.$ZodIssue[], prefix = 'input'): never {
+  throw new CustomerException('CUSTOMER_INVALID_INPUT', 'Invalid customer', fieldProblems(issues, prefix));
+}
+
+/** The one facade resolvers (and the import job) call for customers. */
 export class CustomerService {
   constructor(
     private readonly customers: CustomerModel,
     private readonly relay: OutboxRelay,
+    private readonly vault: IdentityVault,
   ) {}
 
-  async create(input: CreateCustomerInput, user: AuthUser): Promise<CustomerRecord> {
-    requireRole(user, CREATORS);
+  /** The identity document as this caller may see it: in clear for admins and sales managers, else masked. */
+  identityOf(customer: CustomerRecord, user: AuthUser): { type: IdentityDocumentType; number: string; masked: boolean } | null {
+    if (!customer.identity) return null;
+    const type = customer.identity.type as IdentityDocumentType;
+    return seesIdentityNumbers(user)
+      ? { type, number: this.vault.open(customer.identity), masked: false }
+      : { type, number: maskIdentity(customer.identity.last4), masked: true };
+  }
+
+  private derived(profile: { name: string; phones: Array<{ number: string }>; email: string | null; organization: string | null }) {
+    return { searchKeys: searchKeysOf(profile), nameSortKey: nameSortKeyOf(profile.name) };
+  }
+
+  async create(input: CreateCustomerInput, user: AuthUser, options: { id?: Types.ObjectId } = {}): Promise<CustomerRecord> {
+    if (!canWrite(user)) throw new CustomerException('CUSTOMER_FORBIDDEN', 'Only sales staff and admins create customers');
     const parsed = createCustomerInput.safeParse(input);
-    if (!parsed.success) {
-      throw new CustomerException('CUSTOMER_INVALID_INPUT', 'Invalid customer', fieldProblems(parsed.error.issues));
-    }
+    if (!parsed.success) invalid(parsed.error.issues);
+    const { identityDocument, ...profile } = parsed.data;
     const now = new Date();
-    const customer = new this.customers({ ...parsed.data, _id: new Types.ObjectId(), ownerId: user.id, createdAt: now, updatedAt: now });
+    const record: CustomerRecord = {
+      ...profile,
+      _id: options.id ?? new Types.ObjectId(),
+      identity: identityDocument ? this.vault.seal(identityDocument.type, identityDocument.number) : null,
+      ownerId: user.id,
+      department: departmentsOf(user)[0] ?? null,
+      ownerTeams: teamsOf(user),
+      portalUserId: null,
+      ...this.derived(profile),
+      lastActivityAt: now,
+      deletedAt: null,
+      deletedBy: null,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
     // The record and its event are one insert: both are stored or neither is.
-    customer.set(OUTBOX_FIELD, [customerCreated(customer.toObject())]);
-    await customer.save();
-    this.relay.notify(this.customers, customer._id);
-    return customer.toObject();
+    await this.customers.collection.insertOne({ ...record, [OUTBOX_FIELD]: [customerCreated(record)] } as never);
+    this.relay.notify(this.customers, record._id);
+    return record;
   }
 
-  async get(id: string, user: AuthUser): Promise<CustomerRecord | null> {
-    requireRole(user, STAFF);
-    if (!Types.ObjectId.isValid(id) || !/^[0-9a-f]{24}$/i.test(id)) return null;
-    return this.customers.findById(id).lean<CustomerRecord>().exec();
+  /**
+   * Bulk create (the import job): validates every row, inserts the valid ones in one unordered
+   * insertMany with their events, and reports each row. Ids are the caller's (derived from the file and
+   * row), so re-running an import skips rows already stored instead of duplicating them.
+   */
+  async createMany(
+    rows: Array<{ id: Types.ObjectId; input: CreateCustomerInput }>,
+    user: AuthUser,
+  ): Promise<Array<{ id: string; status: 'CREATED' | 'SKIPPED' | 'INVALID'; problems?: FieldProblem[] }>> {
+    if (!canWrite(user)) throw new CustomerException('CUSTOMER_FORBIDDEN', 'Only sales staff and admins create customers');
+    const now = new Date();
+    const results = rows.map(({ id, input }) => {
+      const parsed = createCustomerInput.safeParse(input);
+      if (!parsed.success) return { id: id.toHexString(), status: 'INVALID' as const, problems: fieldProblems(parsed.error.issues, '') };
+      const { identityDocument, ...profile } = parsed.data;
+      const record: CustomerRecord = {
+        ...profile,
+        _id: id,
+        identity: identityDocument ? this.vault.seal(identityDocument.type, identityDocument.number) : null,
+        ownerId: user.id,
+        department: departmentsOf(user)[0] ?? null,
+        ownerTeams: teamsOf(user),
+        portalUserId: null,
+        ...this.derived(profile),
+        lastActivityAt: now,
+        deletedAt: null,
+        deletedBy: null,
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+      };
+      return { id: id.toHexString(), status: 'CREATED' as const, record };
+    });
+    const valid = results.filter((r) => r.status === 'CREATED');
+    const duplicates = new Set<string>();
+    if (valid.length > 0) {
+      try {
+        await this.customers.collection.insertMany(valid.map((r) => ({ ...r.record, [OUTBOX_FIELD]: [customerCreated(r.record!)] })) as never[], { ordered: false });
+      } catch (error) {
+        const writeErrors = (error as { writeErrors?: Array<{ code?: number; index: number }> }).writeErrors ?? [];
+        if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== 11000)) throw error;
+        for (const e of writeErrors) duplicates.add(valid[e.index]!.id);
+      }
+    }
+    // Events go out with the relay's next batch (one Kafka request per batch, not per row).
+    return results.map(({ id, status, problems }) =>
+      status === 'CREATED' && duplicates.has(id) ? { id, status: 'SKIPPED' as const } : { id, status, ...(problems ? { problems } : {}) },
+    );
   }
 
-  async list(args: PageArgs, user: AuthUser): Promise<Page<CustomerRecord>> {
-    requireRole(user, STAFF);
-    return paginate(this.customers, {}, args);
+  /** A customer the caller may read; deleted ones only when `includeDeleted` (admins and managers restore them). */
+  async get(id: string, user: AuthUser, { includeDeleted = false } = {}): Promise<CustomerRecord | null> {
+    const visible = readFilter(user);
+    if (!visible || !OBJECT_ID.test(id)) return null;
+    const filter = { $and: [{ _id: new Types.ObjectId(id) }, visible, includeDeleted ? {} : { deletedAt: null }] };
+    return this.customers.findOne(filter).lean<CustomerRecord>().exec();
+  }
+
+  async list(args: ListArgs, user: AuthUser): Promise<Page<CustomerRecord>> {
+    const visible = readFilter(user);
+    if (!visible) throw new CustomerException('CUSTOMER_FORBIDDEN', 'Your role cannot list customers');
+    const filter = customerFilterInput.safeParse(args.filter);
+    if (!filter.success) invalid(filter.error.issues, 'filter');
+    const f = filter.data ?? {};
+    const sort = CUSTOMER_ORDERS[args.orderBy ?? 'CREATED_DESC'];
+    if (!sort) throw new CustomerException('CUSTOMER_INVALID_INPUT', 'Invalid order', [{ field: 'orderBy', message: `One of ${Object.keys(CUSTOMER_ORDERS).join(', ')}` }]);
+    const clauses: Record<string, unknown>[] = [visible, { deletedAt: f.deleted ? { $ne: null } : null }];
+    if (f.deleted && !writeFilter(user)) throw new CustomerException('CUSTOMER_FORBIDDEN', 'Only admins and sales staff see deleted customers');
+    if (f.lifecycleStages?.length) clauses.push({ lifecycleStage: { $in: f.lifecycleStages } });
+    if (f.levels?.length) clauses.push({ level: { $in: f.levels } });
+    if (f.tags?.length) clauses.push({ tags: { $all: f.tags } });
+    if (f.ownerId) clauses.push({ ownerId: f.ownerId });
+    if (f.country) clauses.push({ 'address.country': f.country });
+    if (f.province) clauses.push({ 'address.province': f.province });
+    if (f.city) clauses.push({ 'address.city': f.city });
+    if (f.createdAfter || f.createdBefore) {
+      clauses.push({ createdAt: { ...(f.createdAfter ? { $gte: f.createdAfter } : {}), ...(f.createdBefore ? { $lt: f.createdBefore } : {}) } });
+    }
+    const terms = args.search ? searchTermsOf(args.search) : [];
+    if (args.search && terms.length === 0) throw new CustomerException('CUSTOMER_INVALID_INPUT', 'Invalid search', [{ field: 'search', message: 'Nothing to search for' }]);
+    if (terms.length) clauses.push(terms.length === 1 ? { searchKeys: terms[0] } : { searchKeys: { $all: terms } });
+    return paginate(this.customers, { $and: clauses }, args, { sort, countLimit: COUNT_LIMIT });
+  }
+
+  /** Reads a customer the caller may change, or explains why not. */
+  private async writable(id: string, user: AuthUser, { deleted = false } = {}): Promise<CustomerRecord> {
+    const allowed = writeFilter(user);
+    if (!allowed) throw new CustomerException('CUSTOMER_FORBIDDEN', 'Your role cannot change customers');
+    if (!OBJECT_ID.test(id)) throw new CustomerException('CUSTOMER_NOT_FOUND', `No customer ${id}`);
+    const current = await this.customers.findOne({ _id: new Types.ObjectId(id), deletedAt: deleted ? { $ne: null } : null }).lean<CustomerRecord>().exec();
+    if (!current) {
+      if (deleted && (await this.get(id, user))) throw new CustomerException('CUSTOMER_NOT_DELETED', `Customer ${id} is not deleted`);
+      throw new CustomerException('CUSTOMER_NOT_FOUND', `No customer ${id}`);
+    }
+    const mayWrite = await this.customers.countDocuments({ $and: [{ _id: current._id }, allowed] }).exec();
+    if (!mayWrite) {
+      // Visible but not yours to change, or not visible at all (do not reveal it exists).
+      if (readFilter(user) && (await this.get(id, user))) throw new CustomerException('CUSTOMER_FORBIDDEN', 'You may not change this customer');
+      throw new CustomerException('CUSTOMER_NOT_FOUND', `No customer ${id}`);
+    }
+    return current;
+  }
+
+  /**
+   * Applies `changes` and its event in one conditional update on the version read: a concurrent
+   * change makes it CONFLICT instead of silently overwriting (no transactions needed).
+   */
+  private async commit(current: CustomerRecord, changes: Partial<CustomerRecord>, event: (next: CustomerRecord) => CloudEvent): Promise<CustomerRecord> {
+    const next: CustomerRecord = { ...current, ...changes, version: current.version + 1, updatedAt: new Date() };
+    const result = await this.customers.collection.updateOne(
+      { _id: current._id, version: current.version } as never,
+      { $set: { ...changes, version: next.version, updatedAt: next.updatedAt }, ...appendEvents([event(next)]) } as never,
+    );
+    if (result.matchedCount === 0) throw new CustomerException('CUSTOMER_VERSION_CONFLICT', 'The customer was changed meanwhile; reload and retry');
+    this.relay.notify(this.customers, current._id);
+    return next;
+  }
+
+  async update(id: string, input: UpdateCustomerInput, user: AuthUser, expectedVersion?: number | null): Promise<CustomerRecord> {
+    const current = await this.writable(id, user);
+    if (expectedVersion != null && expectedVersion !== current.version) {
+      throw new CustomerException('CUSTOMER_VERSION_CONFLICT', `Expected version ${expectedVersion}, found ${current.version}`);
+    }
+    // `name: null` fails here (a string is required); `lifecycleStage: null` is refused below.
+    const parsed = updateCustomerInput.safeParse(input);
+    if (!parsed.success) invalid(parsed.error.issues);
+    const given = Object.keys(input) as Array<keyof UpdateCustomerInput>;
+    const { identityDocument, lifecycleStage, ...fields } = parsed.data;
+    const changes: Partial<CustomerRecord> = {};
+    for (const key of given) {
+      if (key === 'identityDocument' || key === 'lifecycleStage') continue;
+      (changes as Record<string, unknown>)[key] = (fields as Record<string, unknown>)[key];
+    }
+    if (given.includes('lifecycleStage')) {
+      if (!lifecycleStage) invalid([{ path: ['lifecycleStage'], message: 'Required', code: 'custom', input: null } as z.core.$ZodIssue]);
+      if (!canTransition(current.lifecycleStage, lifecycleStage)) {
+        throw new CustomerException('CUSTOMER_STAGE_TRANSITION', `A ${current.lifecycleStage} customer cannot become ${lifecycleStage}`, [
+          { field: 'input.lifecycleStage', message: `From ${current.lifecycleStage} only to ${STAGE_TRANSITIONS[current.lifecycleStage].join(', ')}` },
+        ]);
+      }
+      changes.lifecycleStage = lifecycleStage;
+    }
+    if (given.includes('identityDocument')) {
+      changes.identity = identityDocument ? this.vault.seal(identityDocument.type, identityDocument.number) : null;
+    }
+    const merged = { ...current, ...changes };
+    if (['name', 'phones', 'email', 'organization'].some((k) => k in changes)) Object.assign(changes, this.derived(merged));
+    const changed = given.filter((key) => key in changes || key === 'identityDocument');
+    if (changed.length === 0) return current;
+    return this.commit(current, changes, (next) => customerUpdated(next, changed.map(String)));
+  }
+
+  /** Soft delete: hidden from every list and reference until restored. */
+  async delete(id: string, user: AuthUser): Promise<CustomerRecord> {
+    const current = await this.writable(id, user);
+    return this.commit(current, { deletedAt: new Date(), deletedBy: user.id }, (next) => customerDeleted(next, user.id));
+  }
+
+  async restore(id: string, user: AuthUser): Promise<CustomerRecord> {
+    const current = await this.writable(id, user, { deleted: true });
+    return this.commit(current, { deletedAt: null, deletedBy: null }, (next) => customerRestored(next));
   }
 }
