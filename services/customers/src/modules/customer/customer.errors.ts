@@ -6,7 +6,8 @@ export type CustomerExceptionReason =
   | 'CUSTOMER_STAGE_TRANSITION'
   | 'CUSTOMER_VERSION_CONFLICT'
   | 'CUSTOMER_NOT_DELETED'
-  | 'CUSTOMER_FORBIDDEN';
+  | 'CUSTOMER_FORBIDDEN'
+  | 'CUSTOMER_MERGE_INVALID';
 
 export const CustomerException = defineException<CustomerExceptionReason>('CustomerException', {
   CUSTOMER_NOT_FOUND: 'NOT_FOUND',
@@ -15,4 +16,5 @@ export const CustomerException = defineException<CustomerExceptionReason>('Custo
   CUSTOMER_VERSION_CONFLICT: 'CONFLICT',
   CUSTOMER_NOT_DELETED: 'CONFLICT',
   CUSTOMER_FORBIDDEN: 'FORBIDDEN',
+  CUSTOMER_MERGE_INVALID: 'BAD_USER_INPUT',
 });

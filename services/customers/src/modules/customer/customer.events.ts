@@ -7,6 +7,7 @@ export const CustomerEventType = {
   UPDATED: 'customer.updated',
   DELETED: 'customer.deleted',
   RESTORED: 'customer.restored',
+  MERGED: 'customer.merged',
 } as const;
 export type CustomerEventType = (typeof CustomerEventType)[keyof typeof CustomerEventType];
 
@@ -78,3 +79,11 @@ export const customerUpdated = (c: CustomerRecord, changed: string[]) =>
 export const customerDeleted = (c: CustomerRecord, deletedBy: string) =>
   customerEvent<CustomerDeletedData>(CustomerEventType.DELETED, c, { customerId: c._id.toHexString(), deletedBy, version: c.version }, c.updatedAt);
 export const customerRestored = (c: CustomerRecord) => customerEvent<CustomerRestoredData>(CustomerEventType.RESTORED, c, snapshotOf(c), c.updatedAt);
+
+/** `mergedId` was folded into `survivorId`: re-point references; the merged id keeps resolving to the survivor. */
+export interface CustomerMergedData extends CustomerSnapshot {
+  survivorId: string;
+  mergedId: string;
+}
+export const customerMerged = (survivor: CustomerRecord, mergedId: string) =>
+  customerEvent<CustomerMergedData>(CustomerEventType.MERGED, survivor, { ...snapshotOf(survivor), survivorId: survivor._id.toHexString(), mergedId }, survivor.updatedAt);

@@ -46,6 +46,14 @@ export interface CustomerRecord {
   lastActivityAt: Date;
   deletedAt: Date | null;
   deletedBy: string | null;
+  /** Set on a customer merged away (CUS-6): its id keeps resolving to this survivor. */
+  mergedInto: string | null;
+  /** Ids merged into this customer (makes a retried merge idempotent). */
+  mergedFrom: string[];
+  /** Manual groups (CUS-2). */
+  groupIds: string[];
+  /** Organisation entity (CUS-2); `organization` keeps its name for search and display. */
+  organizationId: string | null;
   /** Optimistic concurrency: every update increments it and requires the value it read. */
   version: number;
   createdAt: Date;
@@ -86,6 +94,10 @@ const customerSchema = new Schema<CustomerRecord>(
     lastActivityAt: { type: Date, required: true },
     deletedAt: { type: Date, default: null },
     deletedBy: { type: String, default: null },
+    mergedInto: { type: String, default: null },
+    mergedFrom: { type: [String], default: [] },
+    groupIds: { type: [String], default: [] },
+    organizationId: { type: String, default: null },
     version: { type: Number, required: true, default: 1 },
   },
   { collection: 'customers', timestamps: true },
@@ -107,6 +119,9 @@ customerSchema.index({ 'identity.hash': 1 });
 customerSchema.index({ email: 1 });
 customerSchema.index({ 'phones.number': 1 });
 customerSchema.index({ portalUserId: 1 });
+customerSchema.index({ groupIds: 1 });
+customerSchema.index({ organizationId: 1, _id: 1 });
+customerSchema.index({ nameSortKey: 1, organization: 1 });
 
 export type CustomerModel = Model<CustomerRecord>;
 

@@ -13,12 +13,22 @@ export const customerResolvers: Resolvers = {
         totalCountIsExact: page.totalCountIsExact,
       };
     },
+    duplicateCandidates: async (_parent, { customerId }, { services, user }) => {
+      const customer = await services.customers.get(customerId, user);
+      if (!customer) throw new CustomerException('CUSTOMER_NOT_FOUND', `No customer ${customerId}`);
+      return services.customers.duplicatesOf(customer, user);
+    },
   },
   Mutation: {
     createCustomer: (_parent, { input }, { services, user }) => services.customers.create(input, user),
     updateCustomer: (_parent, { id, input, expectedVersion }, { services, user }) => services.customers.update(id, input, user, expectedVersion),
     deleteCustomer: (_parent, { id }, { services, user }) => services.customers.delete(id, user),
     restoreCustomer: (_parent, { id }, { services, user }) => services.customers.restore(id, user),
+    mergeCustomers: (_parent, { survivorId, mergedId, choose }, { services, user }) => {
+      const { identityDocument, ...rest } = choose ?? {};
+      const choices = Object.fromEntries(Object.entries({ ...rest, identity: identityDocument }).filter(([, v]) => v)) as Record<string, 'SURVIVOR' | 'MERGED'>;
+      return services.customers.merge(survivorId, mergedId, choices, user);
+    },
   },
   Customer: {
     // Same visibility as `customer(id)`: other subgraphs cannot widen what a caller sees.
@@ -31,5 +41,6 @@ export const customerResolvers: Resolvers = {
     tags: (customer) => customer.tags ?? [],
     phones: (customer) => customer.phones ?? [],
     identityDocument: (customer, _args, { services, user }) => services.customers.identityOf(customer, user),
+    possibleDuplicates: (customer, _args, { services, user }) => services.customers.duplicatesOf(customer, user),
   },
 };

@@ -80,6 +80,6 @@ export function searchTermsOf(query: string): string[] {
 
 /** Sort key of a name: pinyin for Chinese, so 张三 sorts under Z. */
 export function nameSortKeyOf(name: string): string {
-  const compact = name.trim().toLowerCase();
+  const compact = name.toLowerCase().replace(/\s+/g, '');
   return CJK.test(compact) ? pinyin(compact, { toneType: 'none', type: 'array', v: true }).join('') : compact;
 }

@@ -6,7 +6,7 @@ import { OUTBOX_FIELD, appendEvents, type CloudEvent, type OutboxRelay } from '@
 import { paginate, type Page, type PageArgs, type PageSort } from '@crm/mongo';
 import { canWrite, departmentsOf, readFilter, seesIdentityNumbers, teamsOf, writeFilter } from './customer.access.js';
 import { maskIdentity, type IdentityVault } from './customer.crypto.js';
-import { customerCreated, customerDeleted, customerRestored, customerUpdated } from './customer.events.js';
+import { customerCreated, customerDeleted, customerMerged, customerRestored, customerUpdated } from './customer.events.js';
 import { CustomerException } from './customer.errors.js';
 import type { CustomerModel, CustomerRecord } from './customer.model.js';
 import { nameSortKeyOf, searchKeysOf, searchTermsOf } from './customer.search.js';
@@ -100,6 +100,10 @@ export class CustomerService {
       lastActivityAt: now,
       deletedAt: null,
       deletedBy: null,
+      mergedInto: null,
+      mergedFrom: [],
+      groupIds: [],
+      organizationId: null,
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -137,6 +141,10 @@ export class CustomerService {
         lastActivityAt: now,
         deletedAt: null,
         deletedBy: null,
+        mergedInto: null,
+        mergedFrom: [],
+        groupIds: [],
+        organizationId: null,
         version: 1,
         createdAt: now,
         updatedAt: now,
@@ -160,12 +168,17 @@ export class CustomerService {
     );
   }
 
-  /** A customer the caller may read; deleted ones only when `includeDeleted` (admins and managers restore them). */
-  async get(id: string, user: AuthUser, { includeDeleted = false } = {}): Promise<CustomerRecord | null> {
+  /**
+   * A customer the caller may read; deleted ones only with `includeDeleted`. The id of a customer
+   * merged away resolves to its survivor (CUS-6), so other services' references keep working.
+   */
+  async get(id: string, user: AuthUser, { includeDeleted = false } = {}, hops = 0): Promise<CustomerRecord | null> {
     const visible = readFilter(user);
     if (!visible || !OBJECT_ID.test(id)) return null;
-    const filter = { $and: [{ _id: new Types.ObjectId(id) }, visible, includeDeleted ? {} : { deletedAt: null }] };
-    return this.customers.findOne(filter).lean<CustomerRecord>().exec();
+    const found = await this.customers.findOne({ $and: [{ _id: new Types.ObjectId(id) }, visible] }).lean<CustomerRecord>().exec();
+    if (found?.mergedInto && hops < 5) return this.get(found.mergedInto, user, { includeDeleted }, hops + 1);
+    if (!found || (found.deletedAt && !includeDeleted)) return null;
+    return found;
   }
 
   async list(args: ListArgs, user: AuthUser): Promise<Page<CustomerRecord>> {
@@ -176,7 +189,7 @@ export class CustomerService {
     const f = filter.data ?? {};
     const sort = CUSTOMER_ORDERS[args.orderBy ?? 'CREATED_DESC'];
     if (!sort) throw new CustomerException('CUSTOMER_INVALID_INPUT', 'Invalid order', [{ field: 'orderBy', message: `One of ${Object.keys(CUSTOMER_ORDERS).join(', ')}` }]);
-    const clauses: Record<string, unknown>[] = [visible, { deletedAt: f.deleted ? { $ne: null } : null }];
+    const clauses: Record<string, unknown>[] = [visible, f.deleted ? { deletedAt: { $ne: null }, mergedInto: null } : { deletedAt: null }];
     if (f.deleted && !writeFilter(user)) throw new CustomerException('CUSTOMER_FORBIDDEN', 'Only admins and sales staff see deleted customers');
     if (f.lifecycleStages?.length) clauses.push({ lifecycleStage: { $in: f.lifecycleStages } });
     if (f.levels?.length) clauses.push({ level: { $in: f.levels } });
@@ -199,7 +212,10 @@ export class CustomerService {
     const allowed = writeFilter(user);
     if (!allowed) throw new CustomerException('CUSTOMER_FORBIDDEN', 'Your role cannot change customers');
     if (!OBJECT_ID.test(id)) throw new CustomerException('CUSTOMER_NOT_FOUND', `No customer ${id}`);
-    const current = await this.customers.findOne({ _id: new Types.ObjectId(id), deletedAt: deleted ? { $ne: null } : null }).lean<CustomerRecord>().exec();
+    const current = await this.customers
+      .findOne({ _id: new Types.ObjectId(id), deletedAt: deleted ? { $ne: null } : null, mergedInto: null })
+      .lean<CustomerRecord>()
+      .exec();
     if (!current) {
       if (deleted && (await this.get(id, user))) throw new CustomerException('CUSTOMER_NOT_DELETED', `Customer ${id} is not deleted`);
       throw new CustomerException('CUSTOMER_NOT_FOUND', `No customer ${id}`);
@@ -272,4 +288,85 @@ export class CustomerService {
     const current = await this.writable(id, user, { deleted: true });
     return this.commit(current, { deletedAt: null, deletedBy: null }, (next) => customerRestored(next));
   }
+
+  /** Likely duplicates of a customer (CUS-6): same phone, email or identity number; same name (pinyin) in the same organisation. */
+  async duplicatesOf(customer: Pick<CustomerRecord, '_id' | 'phones' | 'email' | 'identity' | 'nameSortKey' | 'organization'>, user: AuthUser): Promise<DuplicateCandidate[]> {
+    const visible = readFilter(user);
+    if (!visible) return [];
+    const signals: Record<string, unknown>[] = [];
+    const phones = (customer.phones ?? []).map((p) => p.number);
+    if (phones.length) signals.push({ 'phones.number': { $in: phones } });
+    if (customer.email) signals.push({ email: customer.email });
+    if (customer.identity) signals.push({ 'identity.hash': customer.identity.hash });
+    if (customer.organization) signals.push({ nameSortKey: customer.nameSortKey, organization: customer.organization });
+    if (signals.length === 0) return [];
+    const found = await this.customers
+      .find({ $and: [visible, { _id: { $ne: customer._id }, deletedAt: null }, { $or: signals }] })
+      .limit(20)
+      .lean<CustomerRecord[]>()
+      .exec();
+    return found.map((candidate) => {
+      const reasons: DuplicateReason[] = [];
+      if (candidate.phones.some((p) => phones.includes(p.number))) reasons.push('SAME_PHONE');
+      if (customer.email && candidate.email === customer.email) reasons.push('SAME_EMAIL');
+      if (customer.identity && candidate.identity?.hash === customer.identity.hash) reasons.push('SAME_IDENTITY_NUMBER');
+      if (customer.organization && candidate.organization === customer.organization && candidate.nameSortKey === customer.nameSortKey) reasons.push('SIMILAR_NAME_SAME_ORGANIZATION');
+      return { customer: candidate, reasons };
+    });
+  }
+
+  /**
+   * Merges `mergedId` into `survivorId` (CUS-6). The caller picks, per field, which side's value the
+   * survivor keeps; phones, tags and groups are united. Two single-document updates, each conditional
+   * on the version read, in an order that makes a retry after a crash finish the job: the survivor
+   * first (with `mergedFrom` and the `customer.merged` event), then the merged record is retired.
+   */
+  async merge(survivorId: string, mergedId: string, choose: Partial<Record<MergeableField, 'SURVIVOR' | 'MERGED'>>, user: AuthUser): Promise<CustomerRecord> {
+    if (survivorId === mergedId) throw new CustomerException('CUSTOMER_MERGE_INVALID', 'A customer cannot be merged into itself', [{ field: 'mergedId', message: 'Must differ from survivorId' }]);
+    const survivor = await this.writable(survivorId, user);
+    const merged = await this.writable(mergedId, user).catch(async (error: unknown) => {
+      // A retried merge whose survivor step already happened finds the merged record as it left it.
+      if (survivor.mergedFrom.includes(mergedId)) return null;
+      throw error;
+    });
+    let next = survivor;
+    if (!survivor.mergedFrom.includes(mergedId)) {
+      if (!merged) throw new CustomerException('CUSTOMER_NOT_FOUND', `No customer ${mergedId}`);
+      const changes: Partial<CustomerRecord> = {};
+      for (const field of MERGEABLE_FIELDS) {
+        if (choose[field] === 'MERGED') (changes as Record<string, unknown>)[field] = merged[field];
+      }
+      changes.phones = [...new Map([...survivor.phones, ...merged.phones].map((p) => [p.number, p])).values()];
+      changes.tags = [...new Set([...survivor.tags, ...merged.tags])];
+      changes.groupIds = [...new Set([...survivor.groupIds, ...merged.groupIds])];
+      changes.mergedFrom = [...survivor.mergedFrom, mergedId];
+      changes.lastActivityAt = new Date(Math.max(survivor.lastActivityAt.getTime(), merged.lastActivityAt.getTime()));
+      Object.assign(changes, this.derived({ ...survivor, ...changes } as CustomerRecord));
+      next = await this.commit(survivor, changes, (updated) => customerMerged(updated, mergedId));
+    }
+    if (merged) {
+      const now = new Date();
+      await this.customers.collection.updateOne(
+        { _id: merged._id, version: merged.version } as never,
+        { $set: { mergedInto: survivorId, deletedAt: now, deletedBy: user.id, updatedAt: now, version: merged.version + 1 } } as never,
+      );
+    }
+    for (const hook of this.mergeHooks) await hook(mergedId, survivorId);
+    return next;
+  }
+
+  private readonly mergeHooks: Array<(mergedId: string, survivorId: string) => Promise<void>> = [];
+
+  /** Lets other modules of this service re-point their own records when customers merge (e.g. activities). */
+  onMerge(hook: (mergedId: string, survivorId: string) => Promise<void>): void {
+    this.mergeHooks.push(hook);
+  }
+}
+
+export const MERGEABLE_FIELDS = ['name', 'gender', 'birthday', 'email', 'identity', 'address', 'organization', 'organizationId', 'source', 'level', 'lifecycleStage', 'notes'] as const;
+export type MergeableField = (typeof MERGEABLE_FIELDS)[number];
+export type DuplicateReason = 'SAME_PHONE' | 'SAME_EMAIL' | 'SAME_IDENTITY_NUMBER' | 'SIMILAR_NAME_SAME_ORGANIZATION';
+export interface DuplicateCandidate {
+  customer: CustomerRecord;
+  reasons: DuplicateReason[];
 }

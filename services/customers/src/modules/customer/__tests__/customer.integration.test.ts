@@ -190,6 +190,37 @@ describe('soft delete and restore', () => {
   });
 });
 
+describe('duplicates and merge (CUS-6)', () => {
+  it('finds likely duplicates on create, merges with per-field choices, and keeps the old id resolving', async () => {
+    const a = (await create({ name: '王五', email: 'wangwu@example.cn', phones: [{ number: '13655556666' }], organization: '复旦大学', tags: ['a'] })).data!.createCustomer;
+    const created = await call(
+      `mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id possibleDuplicates { customer { id } reasons } } }`,
+      { input: { name: 'Wang Wu', email: 'wu.wang@example.cn', phones: [{ number: '+86 136 5555 6666' }], organization: '复旦大学', tags: ['b'] } },
+      tokens['sales.rep'],
+    );
+    const b = created.data!.createCustomer;
+    expect(b.possibleDuplicates).toEqual([{ customer: { id: a.id }, reasons: ['SAME_PHONE', 'SIMILAR_NAME_SAME_ORGANIZATION'] }]);
+    const listed = await call(`query($id: ID!) { duplicateCandidates(customerId: $id) { customer { id } reasons } }`, { id: a.id }, tokens['sales.rep']);
+    expect(listed.data!.duplicateCandidates).toEqual([{ customer: { id: b.id }, reasons: ['SAME_PHONE', 'SIMILAR_NAME_SAME_ORGANIZATION'] }]);
+
+    const MERGE = `mutation($s: ID!, $m: ID!, $c: MergeChoices) { mergeCustomers(survivorId: $s, mergedId: $m, choose: $c) { id name email tags version } }`;
+    const merged = await call(MERGE, { s: a.id, m: b.id, c: { name: 'MERGED' } }, tokens['sales.rep']);
+    expect(merged.errors).toBeUndefined();
+    expect(merged.data!.mergeCustomers).toMatchObject({ id: a.id, name: 'Wang Wu', email: 'wangwu@example.cn', tags: ['a', 'b'], version: 2 });
+    // The merged-away id resolves to the survivor, for readers and for other subgraphs' references.
+    expect((await get(b.id, 'sales.rep')).data!.customer).toMatchObject({ id: a.id, name: 'Wang Wu' });
+    const { event } = await watcher.find((e) => e.type === 'customer.merged' && e.subject === a.id);
+    expect(event.data).toMatchObject({ survivorId: a.id, mergedId: b.id });
+    expect(names(await search({ search: 'wangwu' }))).toEqual(['Wang Wu']);
+    // Retrying the same merge changes nothing.
+    expect((await call(MERGE, { s: a.id, m: b.id }, tokens['sales.rep'])).data!.mergeCustomers.version).toBe(2);
+    const self = await call(MERGE, { s: a.id, m: a.id }, tokens['sales.rep']);
+    expect(self.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'mergedId' }] });
+    const outsider = await call(MERGE, { s: a.id, m: b.id }, tokens['marketer']);
+    expect(outsider.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
 describe('gateway-only access and health', () => {
   it('refuses callers without the gateway secret or a valid token, and reports ready', async () => {
     const noSecret = await call(`{ customers { totalCount } }`, {}, tokens['sales.rep'], null);
