@@ -12,7 +12,11 @@ const config: CodegenConfig = {
         useTypeImports: true,
         enumsAsTypes: true,
         contextType: '../context.js#CustomersContext',
-        mappers: { Customer: '../modules/customer/customer.model.js#CustomerRecord' },
+        mappers: {
+          Customer: '../modules/customer/customer.model.js#CustomerRecord',
+          Organization: '../modules/organization/organization.model.js#OrganizationRecord',
+          CustomerGroup: '../modules/customer-group/customer-group.model.js#CustomerGroupRecord',
+        },
         scalars: { DateTime: 'Date', Date: 'string' },
       },
     },

@@ -5,6 +5,23 @@ import { IdentityVault } from './modules/customer/customer.crypto.js';
 import { customerModel } from './modules/customer/customer.model.js';
 import { customerResolvers } from './modules/customer/customer.resolvers.js';
 import { CustomerService } from './modules/customer/customer.service.js';
+import { customerGroupModel } from './modules/customer-group/customer-group.model.js';
+import { customerGroupResolvers } from './modules/customer-group/customer-group.resolvers.js';
+import { CustomerGroupService } from './modules/customer-group/customer-group.service.js';
+import { organizationModel } from './modules/organization/organization.model.js';
+import { organizationResolvers } from './modules/organization/organization.resolvers.js';
+import { OrganizationService } from './modules/organization/organization.service.js';
+
+type ResolverMap = Record<string, Record<string, unknown>>;
+
+/** Several modules add fields to the same types (Query, Mutation, Customer): merge type by type. */
+function mergeResolvers(...maps: object[]): ResolverMap {
+  const merged: ResolverMap = {};
+  for (const map of maps as ResolverMap[]) {
+    for (const [type, fields] of Object.entries(map)) merged[type] = { ...merged[type], ...fields };
+  }
+  return merged;
+}
 
 export const SERVICE_NAME = 'customers';
 export const typeDefs = loadSchema(new URL('../schema.graphql', import.meta.url));
@@ -18,10 +35,18 @@ export function startCustomers(env: CustomersEnv, options: { handleSignals?: boo
     handleSignals: options.handleSignals ?? false,
     setup: ({ connection, relay }) => {
       const customers = customerModel(connection);
+      const organizationRecords = organizationModel(connection);
+      const customerService = new CustomerService(customers, relay, new IdentityVault(env.CUSTOMER_PII_KEY, env.CUSTOMER_PII_HASH_KEY));
+      const organizationService = new OrganizationService(organizationRecords, relay);
+      customerService.useOrganizations(async (id) => (await organizationService.require(id)).name);
       return {
-        services: { customers: new CustomerService(customers, relay, new IdentityVault(env.CUSTOMER_PII_KEY, env.CUSTOMER_PII_HASH_KEY)) },
-        resolvers: { ...customerResolvers, DateTime: DateTimeScalar, Date: DateScalar },
-        outboxModels: [customers],
+        services: {
+          customers: customerService,
+          organizations: organizationService,
+          groups: new CustomerGroupService(customerGroupModel(connection), customerService),
+        },
+        resolvers: mergeResolvers(customerResolvers, organizationResolvers, customerGroupResolvers, { DateTime: DateTimeScalar, Date: DateScalar }),
+        outboxModels: [customers, organizationRecords],
       };
     },
   });

@@ -41,6 +41,8 @@ export const customerFilterInput = z
     levels: z.array(z.enum(CUSTOMER_LEVELS)).max(5).nullish(),
     tags: z.array(z.string().trim().min(1).max(40)).max(10).nullish(),
     ownerId: z.string().max(64).nullish(),
+    organizationId: z.string().regex(OBJECT_ID, 'Not an organisation id').nullish(),
+    groupId: z.string().regex(OBJECT_ID, 'Not a group id').nullish(),
     country: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 code').nullish(),
     province: z.string().trim().max(100).nullish(),
     city: z.string().trim().max(100).nullish(),
@@ -87,6 +89,7 @@ export class CustomerService {
     const parsed = createCustomerInput.safeParse(input);
     if (!parsed.success) invalid(parsed.error.issues);
     const { identityDocument, ...profile } = parsed.data;
+    if (profile.organizationId) profile.organization = await this.organizationName(profile.organizationId);
     const now = new Date();
     const record: CustomerRecord = {
       ...profile,
@@ -103,7 +106,6 @@ export class CustomerService {
       mergedInto: null,
       mergedFrom: [],
       groupIds: [],
-      organizationId: null,
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -144,7 +146,6 @@ export class CustomerService {
         mergedInto: null,
         mergedFrom: [],
         groupIds: [],
-        organizationId: null,
         version: 1,
         createdAt: now,
         updatedAt: now,
@@ -195,6 +196,8 @@ export class CustomerService {
     if (f.levels?.length) clauses.push({ level: { $in: f.levels } });
     if (f.tags?.length) clauses.push({ tags: { $all: f.tags } });
     if (f.ownerId) clauses.push({ ownerId: f.ownerId });
+    if (f.organizationId) clauses.push({ organizationId: f.organizationId.toLowerCase() });
+    if (f.groupId) clauses.push({ groupIds: f.groupId.toLowerCase() });
     if (f.country) clauses.push({ 'address.country': f.country });
     if (f.province) clauses.push({ 'address.province': f.province });
     if (f.city) clauses.push({ 'address.city': f.city });
@@ -267,6 +270,9 @@ export class CustomerService {
         ]);
       }
       changes.lifecycleStage = lifecycleStage;
+    }
+    if (given.includes('organizationId')) {
+      changes.organization = fields.organizationId ? await this.organizationName(fields.organizationId) : (changes.organization ?? current.organization);
     }
     if (given.includes('identityDocument')) {
       changes.identity = identityDocument ? this.vault.seal(identityDocument.type, identityDocument.number) : null;
@@ -356,6 +362,22 @@ export class CustomerService {
   }
 
   private readonly mergeHooks: Array<(mergedId: string, survivorId: string) => Promise<void>> = [];
+  private organizationName: (id: string) => Promise<string> = async () => {
+    throw new CustomerException('CUSTOMER_INVALID_INPUT', 'Organisations are not available', [{ field: 'input.organizationId', message: 'Not available' }]);
+  };
+
+  /** How to find an organisation's name (the organisation module); it throws NOT_FOUND for unknown ids. */
+  useOrganizations(nameOf: (id: string) => Promise<string>): void {
+    this.organizationName = nameOf;
+  }
+
+  /** Puts a customer in a group or takes it out (CUS-2), as a versioned update with its event. */
+  async setGroupMembership(id: string, groupId: string, add: boolean, user: AuthUser): Promise<CustomerRecord> {
+    const current = await this.writable(id, user);
+    const groupIds = add ? [...new Set([...current.groupIds, groupId])] : current.groupIds.filter((g) => g !== groupId);
+    if (groupIds.length === current.groupIds.length && groupIds.every((g, i) => g === current.groupIds[i])) return current;
+    return this.commit(current, { groupIds }, (next) => customerUpdated(next, ['groups']));
+  }
 
   /** Lets other modules of this service re-point their own records when customers merge (e.g. activities). */
   onMerge(hook: (mergedId: string, survivorId: string) => Promise<void>): void {

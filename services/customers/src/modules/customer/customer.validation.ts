@@ -123,6 +123,8 @@ export const profileFields = {
   identityDocument: identityInput.nullish().transform((v) => v ?? null),
   address: addressInput.nullish().transform((v) => v ?? null),
   organization: optionalText(200),
+  /** Link to an Organization entity (CUS-2); its name then fills `organization`. */
+  organizationId: z.string().regex(/^[0-9a-f]{24}$/i, 'Not an organisation id').nullish().transform((v) => v?.toLowerCase() ?? null),
   source: optionalText(100),
   tags: z
     .array(text(40).min(1, 'Empty tag'))

@@ -221,6 +221,44 @@ describe('duplicates and merge (CUS-6)', () => {
   });
 });
 
+describe('organisations and groups (CUS-2)', () => {
+  it('links customers to an organisation entity and lists them by it', async () => {
+    const org = await call(`mutation { createOrganization(input: { name: "上海交通大学", kind: SCHOOL, country: "cn", city: "上海" }) { id name kind country } }`, {}, tokens['sales.rep']);
+    expect(org.data!.createOrganization).toMatchObject({ name: '上海交通大学', kind: 'SCHOOL', country: 'CN' });
+    const orgId = org.data!.createOrganization.id;
+    const again = await call(`mutation { createOrganization(input: { name: "上海交通大学 ", kind: SCHOOL }) { id } }`, {}, tokens['sales.rep']);
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', fields: [{ field: 'input.name' }] });
+    const student = await call(`mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id organization organizationRef { id name } } }`, { input: { name: '赵六', organizationId: orgId } }, tokens['sales.rep']);
+    expect(student.data!.createCustomer).toMatchObject({ organization: '上海交通大学', organizationRef: { id: orgId, name: '上海交通大学' } });
+    const unknown = await create({ name: 'x', organizationId: '6740a1b2c3d4e5f601234567' });
+    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', fields: [{ field: 'input.organizationId' }] });
+    const members = await call(`query($id: ID!) { organization(id: $id) { customers { totalCount edges { node { name } } } } }`, { id: orgId }, tokens['sales.rep']);
+    expect(members.data!.organization.customers).toMatchObject({ totalCount: 1, edges: [{ node: { name: '赵六' } }] });
+    const found = await call(`{ organizations(search: "shangHai jiao") { edges { node { name } } } }`, {}, tokens['sales.rep']);
+    expect(found.data!.organizations.edges).toEqual([{ node: { name: '上海交通大学' } }]);
+  });
+
+  it('puts customers in many manual groups and filters by group', async () => {
+    const GROUP = `mutation($name: String!) { createCustomerGroup(input: { name: $name }) { id name } }`;
+    const vip = (await call(GROUP, { name: 'Key accounts' }, tokens['sales.rep'])).data!.createCustomerGroup;
+    const alumni = (await call(GROUP, { name: 'Alumni' }, tokens['sales.rep'])).data!.createCustomerGroup;
+    expect((await call(GROUP, { name: 'key ACCOUNTS' }, tokens['sales.rep'])).errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const ADD = `mutation($g: ID!, $ids: [ID!]!) { addCustomersToGroup(groupId: $g, customerIds: $ids) { id } }`;
+    expect((await call(ADD, { g: vip.id, ids: [zhang.id] }, tokens['sales.rep'])).errors).toBeUndefined();
+    expect((await call(ADD, { g: alumni.id, ids: [zhang.id] }, tokens['sales.rep'])).errors).toBeUndefined();
+    expect((await get(zhang.id, 'sales.rep')).data!.customer).toBeDefined();
+    const groups = await call(`query($id: ID!) { customer(id: $id) { groups { name } } }`, { id: zhang.id }, tokens['sales.rep']);
+    expect(groups.data!.customer.groups.map((g: any) => g.name).sort()).toEqual(['Alumni', 'Key accounts']);
+    expect(names(await search({ filter: { groupId: vip.id } }))).toEqual(['张三']);
+    const inGroup = await call(`query($id: ID!) { customerGroup(id: $id) { customers { totalCount } } }`, { id: alumni.id }, tokens['sales.rep']);
+    expect(inGroup.data!.customerGroup.customers.totalCount).toBe(1);
+    await call(`mutation($g: ID!, $ids: [ID!]!) { removeCustomersFromGroup(groupId: $g, customerIds: $ids) { id } }`, { g: vip.id, ids: [zhang.id] }, tokens['sales.rep']);
+    expect(names(await search({ filter: { groupId: vip.id } }))).toEqual([]);
+    expect((await call(ADD, { g: vip.id, ids: [zhang.id] }, tokens['marketer'])).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await call(ADD, { g: vip.id, ids: ['nope'] }, tokens['sales.rep'])).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'customerIds.0' }] });
+  });
+});
+
 describe('gateway-only access and health', () => {
   it('refuses callers without the gateway secret or a valid token, and reports ready', async () => {
     const noSecret = await call(`{ customers { totalCount } }`, {}, tokens['sales.rep'], null);

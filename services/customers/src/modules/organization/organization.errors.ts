@@ -1,0 +1,11 @@
+import { defineException } from '@crm/errors';
+
+export const OrganizationException = defineException<'ORGANIZATION_INVALID_INPUT' | 'ORGANIZATION_NAME_TAKEN' | 'ORGANIZATION_NOT_FOUND' | 'ORGANIZATION_FORBIDDEN'>(
+  'OrganizationException',
+  {
+    ORGANIZATION_INVALID_INPUT: 'BAD_USER_INPUT',
+    ORGANIZATION_NAME_TAKEN: 'CONFLICT',
+    ORGANIZATION_NOT_FOUND: 'NOT_FOUND',
+    ORGANIZATION_FORBIDDEN: 'FORBIDDEN',
+  },
+);
