@@ -16,6 +16,7 @@ const config: CodegenConfig = {
           Customer: '../modules/customer/customer.model.js#CustomerRecord',
           Organization: '../modules/organization/organization.model.js#OrganizationRecord',
           CustomerGroup: '../modules/customer-group/customer-group.model.js#CustomerGroupRecord',
+          Feedback: '../modules/feedback/feedback.model.js#FeedbackRecord',
         },
         scalars: { DateTime: 'Date', Date: 'string' },
       },

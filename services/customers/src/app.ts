@@ -8,11 +8,15 @@ import { CustomerService } from './modules/customer/customer.service.js';
 import { customerGroupModel } from './modules/customer-group/customer-group.model.js';
 import { customerGroupResolvers } from './modules/customer-group/customer-group.resolvers.js';
 import { CustomerGroupService } from './modules/customer-group/customer-group.service.js';
+import { feedbackModel } from './modules/feedback/feedback.model.js';
+import { feedbackResolvers } from './modules/feedback/feedback.resolvers.js';
+import { FeedbackService } from './modules/feedback/feedback.service.js';
 import { organizationModel } from './modules/organization/organization.model.js';
 import { organizationResolvers } from './modules/organization/organization.resolvers.js';
 import { OrganizationService } from './modules/organization/organization.service.js';
 
-type ResolverMap = Record<string, Record<string, unknown>>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- module maps are typed by codegen; Apollo's map is looser
+type ResolverMap = Record<string, any>;
 
 /** Several modules add fields to the same types (Query, Mutation, Customer): merge type by type. */
 function mergeResolvers(...maps: object[]): ResolverMap {
@@ -39,14 +43,16 @@ export function startCustomers(env: CustomersEnv, options: { handleSignals?: boo
       const customerService = new CustomerService(customers, relay, new IdentityVault(env.CUSTOMER_PII_KEY, env.CUSTOMER_PII_HASH_KEY));
       const organizationService = new OrganizationService(organizationRecords, relay);
       customerService.useOrganizations(async (id) => (await organizationService.require(id)).name);
+      const feedbackRecords = feedbackModel(connection);
       return {
         services: {
           customers: customerService,
           organizations: organizationService,
           groups: new CustomerGroupService(customerGroupModel(connection), customerService),
+          feedback: new FeedbackService(feedbackRecords, customerService, relay),
         },
-        resolvers: mergeResolvers(customerResolvers, organizationResolvers, customerGroupResolvers, { DateTime: DateTimeScalar, Date: DateScalar }),
-        outboxModels: [customers, organizationRecords],
+        resolvers: mergeResolvers(customerResolvers, organizationResolvers, customerGroupResolvers, feedbackResolvers, { DateTime: DateTimeScalar, Date: DateScalar }),
+        outboxModels: [customers, organizationRecords, feedbackRecords],
       };
     },
   });

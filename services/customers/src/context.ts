@@ -1,12 +1,14 @@
 import type { RequestContext } from '@crm/subgraph';
 import type { CustomerGroupService } from './modules/customer-group/customer-group.service.js';
 import type { CustomerService } from './modules/customer/customer.service.js';
+import type { FeedbackService } from './modules/feedback/feedback.service.js';
 import type { OrganizationService } from './modules/organization/organization.service.js';
 
 export interface CustomersServices {
   customers: CustomerService;
   organizations: OrganizationService;
   groups: CustomerGroupService;
+  feedback: FeedbackService;
 }
 
 export type CustomersContext = RequestContext<CustomersServices>;

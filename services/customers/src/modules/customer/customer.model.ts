@@ -54,6 +54,8 @@ export interface CustomerRecord {
   groupIds: string[];
   /** Organisation entity (CUS-2); `organization` keeps its name for search and display. */
   organizationId: string | null;
+  /** Sales products the customer follows (CUS-8). */
+  followedProductIds: string[];
   /** Optimistic concurrency: every update increments it and requires the value it read. */
   version: number;
   createdAt: Date;
@@ -98,6 +100,7 @@ const customerSchema = new Schema<CustomerRecord>(
     mergedFrom: { type: [String], default: [] },
     groupIds: { type: [String], default: [] },
     organizationId: { type: String, default: null },
+    followedProductIds: { type: [String], default: [] },
     version: { type: Number, required: true, default: 1 },
   },
   { collection: 'customers', timestamps: true },

@@ -106,6 +106,7 @@ export class CustomerService {
       mergedInto: null,
       mergedFrom: [],
       groupIds: [],
+      followedProductIds: [],
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -146,6 +147,7 @@ export class CustomerService {
         mergedInto: null,
         mergedFrom: [],
         groupIds: [],
+        followedProductIds: [],
         version: 1,
         createdAt: now,
         updatedAt: now,
@@ -369,6 +371,36 @@ export class CustomerService {
   /** How to find an organisation's name (the organisation module); it throws NOT_FOUND for unknown ids. */
   useOrganizations(nameOf: (id: string) => Promise<string>): void {
     this.organizationName = nameOf;
+  }
+
+  /** A customer the caller may change, or the reason why not (for other modules of this service). */
+  requireWritable(id: string, user: AuthUser): Promise<CustomerRecord> {
+    return this.writable(id, user);
+  }
+
+  /** The record linked to a `customer` account (CUS-8). */
+  async ownRecord(user: AuthUser): Promise<CustomerRecord | null> {
+    return this.customers.findOne({ portalUserId: user.id, deletedAt: null }).lean<CustomerRecord>().exec();
+  }
+
+  /** Links a customer record to the Keycloak account its customer signs in with (admins and sales managers). */
+  async linkAccount(id: string, portalUserId: string | null, user: AuthUser): Promise<CustomerRecord> {
+    if (!seesIdentityNumbers(user)) throw new CustomerException('CUSTOMER_FORBIDDEN', 'Only admins and sales managers link customer accounts');
+    if (portalUserId !== null && !/^[0-9a-f-]{36}$/.test(portalUserId)) {
+      throw new CustomerException('CUSTOMER_INVALID_INPUT', 'Invalid account', [{ field: 'userId', message: 'A Keycloak user id (UUID)' }]);
+    }
+    const current = await this.writable(id, user);
+    if (portalUserId && (await this.customers.countDocuments({ portalUserId, _id: { $ne: current._id } }).exec())) {
+      throw new CustomerException('CUSTOMER_VERSION_CONFLICT', 'That account is already linked to another customer');
+    }
+    return this.commit(current, { portalUserId }, (next) => customerUpdated(next, ['portalAccount']));
+  }
+
+  /** The customer follows a product or stops following it (CUS-8). */
+  async setFollowedProduct(current: CustomerRecord, productId: string, follow: boolean): Promise<CustomerRecord> {
+    const ids = follow ? [...new Set([...current.followedProductIds, productId])] : current.followedProductIds.filter((p) => p !== productId);
+    if (ids.length === current.followedProductIds.length && ids.every((p, i) => p === current.followedProductIds[i])) return current;
+    return this.commit(current, { followedProductIds: ids }, (next) => customerUpdated(next, ['followedProducts']));
   }
 
   /** Puts a customer in a group or takes it out (CUS-2), as a versioned update with its event. */

@@ -259,6 +259,41 @@ describe('organisations and groups (CUS-2)', () => {
   });
 });
 
+describe("customers' own voice (CUS-8)", () => {
+  it('a linked customer account reads its own record, rates products, follows them; staff see it all', async () => {
+    const feedbackTopic = await watchTopic(infra, `${rawEnv.KAFKA_TOPIC_PREFIX}.feedback`);
+    const customerUserId = JSON.parse(Buffer.from(tokens.customer.split('.')[1]!, 'base64url').toString()).sub as string;
+    const unlinked = await call(`{ myCustomerProfile { id } }`, {}, tokens.customer);
+    expect(unlinked.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const LINK = `mutation($c: ID!, $u: ID) { linkCustomerAccount(customerId: $c, userId: $u) { id hasPortalAccount } }`;
+    expect((await call(LINK, { c: zhang.id, u: customerUserId }, tokens['sales.rep'])).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await call(LINK, { c: zhang.id, u: customerUserId }, tokens['sales.manager'])).data!.linkCustomerAccount.hasPortalAccount).toBe(true);
+
+    const own = await call(`{ myCustomerProfile { id name identityDocument { masked } } }`, {}, tokens.customer);
+    expect(own.data!.myCustomerProfile).toEqual({ id: zhang.id, name: '张三', identityDocument: { masked: true } });
+    expect((await search({ first: 50 }, 'customer')).data!.customers.totalCount).toBe(1);
+
+    const productId = '6740a1b2c3d4e5f6000000aa';
+    const FEEDBACK = `mutation($input: SubmitFeedbackInput!) { submitFeedback(input: $input) { id rating feature product { id } authorId } }`;
+    const rated = await call(FEEDBACK, { input: { productId, feature: 'export', rating: 5, comment: '很好用' } }, tokens.customer);
+    expect(rated.data!.submitFeedback).toMatchObject({ rating: 5, feature: 'export', product: { id: productId }, authorId: customerUserId });
+    const bad = await call(FEEDBACK, { input: { productId: 'x', rating: 6 } }, tokens.customer);
+    expect((bad.errors?.[0]?.extensions?.fields as Array<{ field: string }>).map((f) => f.field).sort()).toEqual(['input.productId', 'input.rating']);
+    const staffWithoutCustomer = await call(FEEDBACK, { input: { productId, rating: 3 } }, tokens['sales.rep']);
+    expect(staffWithoutCustomer.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'input.customerId' }] });
+    expect((await call(`mutation($p: ID!) { followProduct(productId: $p) { followedProducts { id } } }`, { p: productId }, tokens.customer)).data!.followProduct.followedProducts).toEqual([{ id: productId }]);
+
+    const staffView = await call(`query($id: ID!) { customer(id: $id) { feedback { totalCount edges { node { rating comment } } } followedProducts { id } } }`, { id: zhang.id }, tokens['sales.rep']);
+    expect(staffView.data!.customer).toEqual({ feedback: { totalCount: 1, edges: [{ node: { rating: 5, comment: '很好用' } }] }, followedProducts: [{ id: productId }] });
+    const { event, key } = await feedbackTopic.find((e) => e.type === 'feedback.submitted' && e.data.feedbackId === rated.data!.submitFeedback.id);
+    expect(key).toBe(zhang.id);
+    expect(event.data).toMatchObject({ customerId: zhang.id, productId, rating: 5 });
+    await feedbackTopic.stop();
+    // Unlink again so later tests see the customer account as unlinked.
+    await call(LINK, { c: zhang.id, u: null }, tokens['sales.manager']);
+  });
+});
+
 describe('gateway-only access and health', () => {
   it('refuses callers without the gateway secret or a valid token, and reports ready', async () => {
     const noSecret = await call(`{ customers { totalCount } }`, {}, tokens['sales.rep'], null);
