@@ -16,6 +16,8 @@ export interface PageOptions {
   sort?: PageSort;
   /** Count at most this many matches: totals stay cheap on large sets. */
   countLimit?: number;
+  /** Skip counting (the client did not ask for a total): one query instead of two. */
+  count?: boolean;
 }
 
 export interface Page<T> {
@@ -98,6 +100,7 @@ export async function paginate<T>(model: Model<T>, filter: QueryFilter<T>, { fir
   }
   const order = sort.field === '_id' ? { _id: sort.direction } : { [sort.field]: sort.direction, _id: sort.direction };
   const countLimit = options.countLimit;
+  const counting = options.count !== false;
   const [rows, counted] = await Promise.all([
     model
       .find(pageFilter as QueryFilter<T>)
@@ -105,7 +108,7 @@ export async function paginate<T>(model: Model<T>, filter: QueryFilter<T>, { fir
       .limit(size + 1)
       .lean<T[]>()
       .exec(),
-    model.countDocuments(filter, countLimit ? { limit: countLimit + 1 } : {}).exec(),
+    counting ? model.countDocuments(filter, countLimit ? { limit: countLimit + 1 } : {}).exec() : Promise.resolve(0),
   ]);
   const items = rows.slice(0, size);
   const cursors = items.map((item) => encodeCursor(sort, item as { _id: Types.ObjectId }));

@@ -7,3 +7,14 @@ export function connectionOf<T>(page: { items: T[]; cursors: string[]; hasNextPa
     totalCountIsExact: page.totalCountIsExact ?? true,
   };
 }
+
+/** Whether the client selected any of `fields` directly under the current field (e.g. a connection's totalCount). */
+export function selectsField(info: { fieldNodes: ReadonlyArray<{ selectionSet?: { selections: ReadonlyArray<unknown> } }> }, fields: string[]): boolean {
+  return info.fieldNodes.some((node) =>
+    (node.selectionSet?.selections ?? []).some((selection) => {
+      const s = selection as { kind: string; name?: { value: string } };
+      // Fragments: assume they may ask for it.
+      return s.kind !== 'Field' || fields.includes(s.name?.value ?? '');
+    }),
+  );
+}

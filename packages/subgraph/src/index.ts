@@ -2,4 +2,4 @@ export * from './server.js';
 export * from './run.js';
 export { createFormatError } from './errors.js';
 export { DateScalar, DateTimeScalar } from './scalars.js';
-export { connectionOf } from './connection.js';
+export { connectionOf, selectsField } from './connection.js';

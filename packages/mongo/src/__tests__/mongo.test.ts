@@ -92,5 +92,9 @@ describe('paginate with a sort field (real server)', () => {
     const { cursor } = await walk({ field: 'at', direction: 1 });
     await expect(paginate(Dated, {}, { after: cursor }, { sort: { field: 'name', direction: 1 } })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(await paginate(Dated, {}, { first: 10 }, { countLimit: 100 })).toMatchObject({ totalCount: 6, totalCountIsExact: true });
+    // Without a count the page is the same, and no total is claimed.
+    const uncounted = await paginate(Dated, {}, { first: 2 }, { count: false });
+    expect(uncounted).toMatchObject({ totalCount: 0, hasNextPage: true });
+    expect(uncounted.items).toHaveLength(2);
   });
 });

@@ -8,7 +8,9 @@ import { defineException } from '@crm/errors';
 import { createLogger } from '@crm/logger';
 import { gatewayHeaders, graphql, login, testInfra } from '@crm/testing';
 import { createFormatError } from '../errors.js';
-import { DateTimeScalar } from '../scalars.js';
+import { DateScalar, DateTimeScalar } from '../scalars.js';
+import { connectionOf, selectsField } from '../connection.js';
+import { parse, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { SubgraphServer } from '../server.js';
 
 const WidgetException = defineException<'WIDGET_GONE'>('WidgetException', { WIDGET_GONE: 'NOT_FOUND' });
@@ -19,6 +21,27 @@ describe('DateTime scalar', () => {
     expect(DateTimeScalar.parseValue('2026-11-22T16:30:00+08:00')).toEqual(new Date('2026-11-22T08:30:00Z'));
     expect(() => DateTimeScalar.parseValue('2026-11-22T08:30:00')).toThrow(/ISO 8601/);
     expect(() => DateTimeScalar.parseValue('yesterday')).toThrow(/ISO 8601/);
+  });
+});
+
+describe('Date scalar and connections', () => {
+  it('accepts calendar dates only', () => {
+    expect(DateScalar.parseValue('2024-02-29')).toBe('2024-02-29');
+    expect(() => DateScalar.parseValue('2023-02-29')).toThrow(/YYYY-MM-DD/);
+    expect(() => DateScalar.parseValue('2023-2-1')).toThrow(/YYYY-MM-DD/);
+  });
+
+  it('shapes pages as connections and tells whether a total was asked for', () => {
+    expect(connectionOf({ items: ['a'], cursors: ['c1'], hasNextPage: false, endCursor: 'c1', totalCount: 1 })).toEqual({
+      edges: [{ node: 'a', cursor: 'c1' }],
+      pageInfo: { hasNextPage: false, endCursor: 'c1' },
+      totalCount: 1,
+      totalCountIsExact: true,
+    });
+    const fieldOf = (query: string) => ({ fieldNodes: [(parse(query).definitions[0] as OperationDefinitionNode).selectionSet.selections[0] as FieldNode] });
+    expect(selectsField(fieldOf('{ customers { totalCount } }'), ['totalCount'])).toBe(true);
+    expect(selectsField(fieldOf('{ customers { edges { cursor } } }'), ['totalCount'])).toBe(false);
+    expect(selectsField(fieldOf('{ customers { ...F } }'), ['totalCount'])).toBe(true);
   });
 });
 

@@ -1,11 +1,12 @@
+import { selectsField } from '@crm/subgraph';
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
 import { CustomerException } from './customer.errors.js';
 
 export const customerResolvers: Resolvers = {
   Query: {
     customer: (_parent, { id }, { services, user }) => services.customers.get(id, user),
-    customers: async (_parent, args, { services, user }) => {
-      const page = await services.customers.list(args, user);
+    customers: async (_parent, args, { services, user }, info) => {
+      const page = await services.customers.list({ ...args, count: selectsField(info, ['totalCount', 'totalCountIsExact']) }, user);
       return {
         edges: page.items.map((node, index) => ({ node, cursor: page.cursors[index]! })),
         pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },

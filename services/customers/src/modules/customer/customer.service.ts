@@ -57,6 +57,8 @@ export interface ListArgs extends PageArgs {
   filter?: CustomerFilterInput;
   search?: string | null;
   orderBy?: string | null;
+  /** False when the caller does not need the total (saves a counting query). */
+  count?: boolean;
 }
 
 function invalid(issues: z.core.$ZodIssue[], prefix = 'input'): never {
@@ -209,7 +211,7 @@ export class CustomerService {
     const terms = args.search ? searchTermsOf(args.search) : [];
     if (args.search && terms.length === 0) throw new CustomerException('CUSTOMER_INVALID_INPUT', 'Invalid search', [{ field: 'search', message: 'Nothing to search for' }]);
     if (terms.length) clauses.push(terms.length === 1 ? { searchKeys: terms[0] } : { searchKeys: { $all: terms } });
-    return paginate(this.customers, { $and: clauses }, args, { sort, countLimit: COUNT_LIMIT });
+    return paginate(this.customers, { $and: clauses }, args, { sort, countLimit: COUNT_LIMIT, count: args.count !== false });
   }
 
   /** Reads a customer the caller may change, or explains why not. */
