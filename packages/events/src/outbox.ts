@@ -21,6 +21,9 @@ export function appendEvents(events: CloudEvent[]): { $push: Record<string, { $e
   return { $push: { [OUTBOX_FIELD]: { $each: events } } };
 }
 
+/** Statements per `update` command when removing published events (see `drain`). */
+const UPDATES_PER_COMMAND = 20;
+
 type AnyModel = Model<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export interface OutboxRelayOptions {
@@ -96,10 +99,16 @@ export class OutboxRelay {
         const free = batch.filter((doc) => !this.inFlight.has(`${model.collection.collectionName}:${String(doc._id)}`));
         if (free.length > 0) {
           await this.options.publisher.publish(free.flatMap((doc) => doc[OUTBOX_FIELD]));
-          await model.collection.bulkWrite(
-            free.map((doc) => ({ updateOne: { filter: { _id: doc._id as never }, update: { $pullAll: { [OUTBOX_FIELD]: doc[OUTBOX_FIELD] } } as never } })),
-            { ordered: false },
-          );
+          // FerretDB v1 holds one pooled SQLite connection (100 per database) per statement of an
+          // `update` command until the command ends: 100 statements in one command hang that database.
+          for (let i = 0; i < free.length; i += UPDATES_PER_COMMAND) {
+            await model.collection.bulkWrite(
+              free
+                .slice(i, i + UPDATES_PER_COMMAND)
+                .map((doc) => ({ updateOne: { filter: { _id: doc._id as never }, update: { $pullAll: { [OUTBOX_FIELD]: doc[OUTBOX_FIELD] } } as never } })),
+              { ordered: false },
+            );
+          }
         }
         await Promise.allSettled(this.inFlight.values());
         documents += batch.length;

@@ -1,13 +1,24 @@
+import { TokenVerifier } from '@crm/auth';
 import { DateScalar, DateTimeScalar, loadSchema, runSubgraph } from '@crm/subgraph';
 import type { CustomersEnv } from './env.js';
 import type { CustomersServices } from './context.js';
+import { createTimelineConsumer } from './modules/activity/activity.consumer.js';
+import { activityModel } from './modules/activity/activity.model.js';
+import { activityResolvers } from './modules/activity/activity.resolvers.js';
+import { ActivityService } from './modules/activity/activity.service.js';
+import { timelineEntryModel } from './modules/activity/timeline.model.js';
+import { TimelineService } from './modules/activity/timeline.service.js';
 import { IdentityVault } from './modules/customer/customer.crypto.js';
 import { customerModel } from './modules/customer/customer.model.js';
 import { customerResolvers } from './modules/customer/customer.resolvers.js';
 import { CustomerService } from './modules/customer/customer.service.js';
+import { customerExportHandler, EXPORT_PATH } from './modules/customer-export/customer-export.route.js';
 import { customerGroupModel } from './modules/customer-group/customer-group.model.js';
 import { customerGroupResolvers } from './modules/customer-group/customer-group.resolvers.js';
 import { CustomerGroupService } from './modules/customer-group/customer-group.service.js';
+import { customerImportModels } from './modules/customer-import/customer-import.model.js';
+import { customerImportResolvers } from './modules/customer-import/customer-import.resolvers.js';
+import { CustomerImportService } from './modules/customer-import/customer-import.service.js';
 import { feedbackModel } from './modules/feedback/feedback.model.js';
 import { feedbackResolvers } from './modules/feedback/feedback.resolvers.js';
 import { FeedbackService } from './modules/feedback/feedback.service.js';
@@ -31,29 +42,46 @@ export const SERVICE_NAME = 'customers';
 export const typeDefs = loadSchema(new URL('../schema.graphql', import.meta.url));
 
 /** Starts the customers subgraph; used by `main.ts` and by the integration tests. */
-export function startCustomers(env: CustomersEnv, options: { handleSignals?: boolean } = {}) {
-  return runSubgraph<CustomersServices>({
+export async function startCustomers(env: CustomersEnv, options: { handleSignals?: boolean } = {}) {
+  const running = await runSubgraph<CustomersServices>({
     name: SERVICE_NAME,
     env,
     typeDefs,
     handleSignals: options.handleSignals ?? false,
-    setup: ({ connection, relay }) => {
+    setup: ({ connection, relay, logger, kafka }) => {
       const customers = customerModel(connection);
       const organizationRecords = organizationModel(connection);
       const customerService = new CustomerService(customers, relay, new IdentityVault(env.CUSTOMER_PII_KEY, env.CUSTOMER_PII_HASH_KEY));
       const organizationService = new OrganizationService(organizationRecords, relay);
       customerService.useOrganizations(async (id) => (await organizationService.require(id)).name);
       const feedbackRecords = feedbackModel(connection);
+      const activityRecords = activityModel(connection);
+      const timeline = new TimelineService(timelineEntryModel(connection), activityRecords, customers, customerService);
       return {
         services: {
           customers: customerService,
           organizations: organizationService,
           groups: new CustomerGroupService(customerGroupModel(connection), customerService),
           feedback: new FeedbackService(feedbackRecords, customerService, relay),
+          customerImports: new CustomerImportService(customerImportModels(connection), customerService, logger.child({ module: 'customer-import' })),
+          activities: new ActivityService(activityRecords, customers, customerService, timeline, relay, logger.child({ module: 'activity' })),
+          timeline,
         },
-        resolvers: mergeResolvers(customerResolvers, organizationResolvers, customerGroupResolvers, feedbackResolvers, { DateTime: DateTimeScalar, Date: DateScalar }),
-        outboxModels: [customers, organizationRecords, feedbackRecords],
+        resolvers: mergeResolvers(customerResolvers, organizationResolvers, customerGroupResolvers, feedbackResolvers, customerImportResolvers, activityResolvers, { DateTime: DateTimeScalar, Date: DateScalar }),
+        outboxModels: [customers, organizationRecords, feedbackRecords, activityRecords],
+        // CUS-4: the timeline projection (activity.logged, ticket.created; see the service README).
+        consumers: [createTimelineConsumer({ client: kafka, connection, timeline, logger })],
       };
     },
   });
+  // CUS-5 exports: a streamed HTTP download beside /graphql (express serves routes added after listen).
+  const verifier = new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE });
+  running.server.app.get(EXPORT_PATH, customerExportHandler({ customers: running.services.customers, verifier, gatewaySecret: env.GATEWAY_SECRET, logger: running.deps.logger }));
+  const stopSubgraph = running.stop;
+  // Import jobs stop after their current batch (left QUEUED for a later run) before Mongo closes.
+  const stop = async () => {
+    await running.services.customerImports.stop();
+    await stopSubgraph();
+  };
+  return { ...running, stop };
 }
