@@ -17,7 +17,6 @@ const config: CodegenConfig = {
           Organization: '../modules/organization/organization.model.js#OrganizationRecord',
           CustomerGroup: '../modules/customer-group/customer-group.model.js#CustomerGroupRecord',
           Feedback: '../modules/feedback/feedback.model.js#FeedbackRecord',
-          CustomerImportJob: '../modules/customer-import/customer-import.model.js#CustomerImportJobRecord',
           Activity: '../modules/activity/activity.model.js#ActivityRecord',
           TimelineEntry: '../modules/activity/timeline.model.js#TimelineEntryView',
           Ticket: '../modules/activity/timeline.model.js#TicketReference',
