@@ -165,12 +165,12 @@ ensure_kafka() {
   echo "log.dirs=$dir/kraft" >> "$dir/server.properties"
   local java_opts=("-Dlog4j2.configurationFile=$INFRA_DIR/kafka/log4j2.yaml" -cp "$KAFKA_LIBS/*")
   if [ ! -f "$dir/kraft/meta.properties" ]; then
-    if [ ! -s "$dir/cluster-id" ]; then # once per data dir: 16 random bytes, base64url
+    if [ ! -s "$dir/cluster-id" ]; then # once per data dir: 16 random bytes, base64url (may start with "-": passed as --cluster-id=…)
       head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22 > "$dir/cluster-id.tmp"
       mv -f "$dir/cluster-id.tmp" "$dir/cluster-id"
     fi
     crm_log "kafka: formatting $dir/kraft (cluster id $(cat "$dir/cluster-id"))"
-    "$JAVA" "${java_opts[@]}" kafka.tools.StorageTool format -t "$(cat "$dir/cluster-id")" \
+    "$JAVA" "${java_opts[@]}" kafka.tools.StorageTool format --cluster-id="$(cat "$dir/cluster-id")" \
       -c "$dir/server.properties" --standalone >> "$LOG_DIR/kafka.log" 2>&1 ||
       fail_with_log kafka "storage format failed"
   fi
