@@ -18,6 +18,7 @@ import {
   STAGE_TRANSITIONS,
   updateCustomerInput,
   type CreateCustomerInput,
+  type CustomerProfile,
   type IdentityDocumentType,
   type UpdateCustomerInput,
 } from './customer.validation.js';
@@ -90,12 +91,20 @@ export class CustomerService {
     if (!canWrite(user)) throw new CustomerException('CUSTOMER_FORBIDDEN', 'Only sales staff and admins create customers');
     const parsed = createCustomerInput.safeParse(input);
     if (!parsed.success) invalid(parsed.error.issues);
-    const { identityDocument, ...profile } = parsed.data;
-    if (profile.organizationId) profile.organization = await this.organizationName(profile.organizationId);
-    const now = new Date();
-    const record: CustomerRecord = {
+    if (parsed.data.organizationId) parsed.data.organization = await this.organizationName(parsed.data.organizationId);
+    const record = this.newRecord(parsed.data, options.id ?? new Types.ObjectId(), user, new Date());
+    // The record and its event are one insert: both are stored or neither is.
+    await this.customers.collection.insertOne({ ...record, [OUTBOX_FIELD]: [customerCreated(record)] } as never);
+    this.relay.notify(this.customers, record._id);
+    return record;
+  }
+
+  /** A new customer as stored: the validated profile, sealed identity, owner, derived search fields. */
+  private newRecord(data: CustomerProfile, id: Types.ObjectId, user: AuthUser, now: Date): CustomerRecord {
+    const { identityDocument, ...profile } = data;
+    return {
       ...profile,
-      _id: options.id ?? new Types.ObjectId(),
+      _id: id,
       identity: identityDocument ? this.vault.seal(identityDocument.type, identityDocument.number) : null,
       ownerId: user.id,
       department: departmentsOf(user)[0] ?? null,
@@ -113,10 +122,6 @@ export class CustomerService {
       createdAt: now,
       updatedAt: now,
     };
-    // The record and its event are one insert: both are stored or neither is.
-    await this.customers.collection.insertOne({ ...record, [OUTBOX_FIELD]: [customerCreated(record)] } as never);
-    this.relay.notify(this.customers, record._id);
-    return record;
   }
 
   /**
@@ -133,27 +138,7 @@ export class CustomerService {
     const results = rows.map(({ id, input }) => {
       const parsed = createCustomerInput.safeParse(input);
       if (!parsed.success) return { id: id.toHexString(), status: 'INVALID' as const, problems: fieldProblems(parsed.error.issues, '') };
-      const { identityDocument, ...profile } = parsed.data;
-      const record: CustomerRecord = {
-        ...profile,
-        _id: id,
-        identity: identityDocument ? this.vault.seal(identityDocument.type, identityDocument.number) : null,
-        ownerId: user.id,
-        department: departmentsOf(user)[0] ?? null,
-        ownerTeams: teamsOf(user),
-        portalUserId: null,
-        ...this.derived(profile),
-        lastActivityAt: now,
-        deletedAt: null,
-        deletedBy: null,
-        mergedInto: null,
-        mergedFrom: [],
-        groupIds: [],
-        followedProductIds: [],
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
-      };
+      const record = this.newRecord(parsed.data, id, user, now);
       return { id: id.toHexString(), status: 'CREATED' as const, record };
     });
     const valid = results.filter((r) => r.status === 'CREATED');
