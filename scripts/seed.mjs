@@ -4,7 +4,8 @@ export const DEMO_PASSWORD = 'crm-demo-2026';
 export const DEMO_USERS = [
   { username: 'admin', role: 'admin (everything)' },
   { username: 'sales.manager', role: 'sales-manager' },
-  { username: 'sales.rep', role: 'sales-rep' },
+  { username: 'sales.rep', role: 'sales-rep (team sales-east)' },
+  { username: 'sales.rep2', role: 'sales-rep (team sales-east)' },
   { username: 'service.agent', role: 'service-agent' },
   { username: 'marketer', role: 'marketer' },
   { username: 'analyst', role: 'analyst' },
