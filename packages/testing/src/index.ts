@@ -65,16 +65,35 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 }
 
-/** Logs in at the real Keycloak with the password grant of the demo-only `crm-cli` client. */
-export async function login(infra: TestInfra, username: string, password = DEMO_PASSWORD): Promise<string> {
-  const response = await fetch(`${infra.keycloakUrl}/realms/${infra.realm}/protocol/openid-connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'password', client_id: 'crm-cli', username, password, scope: 'openid' }),
-  });
-  if (!response.ok) throw new Error(`Keycloak login of ${username} failed: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as { access_token: string };
-  return body.access_token;
+let loginQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Logs in at the real Keycloak with the password grant of the demo-only `crm-cli` client. Logins go one
+ * at a time per process, and `invalid_grant` is retried for up to 75 s: with brute-force detection on,
+ * simultaneous grants for one user from parallel test files can fail spuriously, and two failures in
+ * quick succession lock the user for 60 s (realm `minimumQuickLoginWaitSeconds`).
+ */
+export function login(infra: TestInfra, username: string, password = DEMO_PASSWORD): Promise<string> {
+  const attempt = loginQueue.then(() => loginWithRetry(infra, username, password));
+  loginQueue = attempt.catch(() => undefined);
+  return attempt;
+}
+
+async function loginWithRetry(infra: TestInfra, username: string, password: string): Promise<string> {
+  const deadline = Date.now() + 75_000;
+  for (;;) {
+    const response = await fetch(`${infra.keycloakUrl}/realms/${infra.realm}/protocol/openid-connect/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', client_id: 'crm-cli', username, password, scope: 'openid' }),
+    });
+    if (response.ok) return ((await response.json()) as { access_token: string }).access_token;
+    const text = await response.text();
+    if (response.status !== 400 || !text.includes('invalid_grant') || Date.now() > deadline) {
+      throw new Error(`Keycloak login of ${username} failed: ${response.status} ${text}`);
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+  }
 }
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes; no fixed sleeps in tests. */
