@@ -39,6 +39,8 @@ export class OutboxRelay {
   private readonly inFlight = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  /** Set while a non-flushing stop waits: the poll under way ends after its current batch. */
+  private interrupted = false;
   private readonly pollIntervalMs: number;
   private readonly batchSize: number;
 
@@ -90,6 +92,7 @@ export class OutboxRelay {
     let documents = 0;
     for (const model of this.models.values()) {
       for (;;) {
+        if (this.interrupted) return documents;
         const batch = (await model.collection
           .find({ [`${OUTBOX_FIELD}.0`]: { $exists: true } }, { projection: { [OUTBOX_FIELD]: 1 } })
           .limit(this.batchSize)
@@ -133,13 +136,22 @@ export class OutboxRelay {
     this.timer = setTimeout(tick, 0);
   }
 
-  /** Stops polling and flushes: waits for publications under way, then drains once more. */
-  async stop(): Promise<void> {
+  /**
+   * Stops polling and, unless `flush` is false, drains once more after the publications under way.
+   * Without a flush the poll under way ends after its current batch (a pause: what is pending stays
+   * in the documents for the next `start`).
+   */
+  async stop({ flush = true }: { flush?: boolean } = {}): Promise<void> {
     const timer = this.timer;
     this.timer = undefined;
     if (timer) clearTimeout(timer);
-    await this.polling;
+    if (!flush) this.interrupted = true;
+    try {
+      await this.polling;
+    } finally {
+      this.interrupted = false;
+    }
     await Promise.allSettled(this.inFlight.values());
-    await this.drain().catch((error: unknown) => this.options.logger.warn({ err: error }, 'outbox flush on stop failed'));
+    if (flush) await this.drain().catch((error: unknown) => this.options.logger.warn({ err: error }, 'outbox flush on stop failed'));
   }
 }

@@ -72,6 +72,41 @@ describe('outbox relay against real Kafka and the MongoDB-compatible server', ()
     expect(await pendingOf('a3')).toEqual([]);
   });
 
+  it('pauses without flushing: a poll under way stops after its batch and the rest waits for start', async () => {
+    const ids = ['p1', 'p2', 'p3'];
+    for (const id of ids) {
+      const event = createEvent({ source: '/test', type: `${entity}.created`, subject: id, data: {} });
+      await Aggregate.updateOne({ _id: id }, { $set: { name: id }, ...appendEvents([event]) }, { upsert: true });
+    }
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const batches: string[][] = [];
+    const relay = new OutboxRelay({
+      publisher: {
+        publish: async (events) => {
+          batches.push(events.map((e) => e.subject!));
+          if (batches.length === 1) await gate;
+        },
+      },
+      logger,
+      batchSize: 1,
+    });
+    relay.register(Aggregate);
+    relay.start();
+    await eventually(async () => batches.length === 1 || undefined, 5_000);
+    const paused = relay.stop({ flush: false });
+    release();
+    await paused;
+    expect(batches).toHaveLength(1);
+    const left = (await Promise.all(ids.map(pendingOf))).filter((pending) => pending.length > 0);
+    expect(left).toHaveLength(2);
+    // Started again, it publishes what waited.
+    relay.start();
+    await eventually(async () => ((await Promise.all(ids.map(pendingOf))).every((p) => p.length === 0) ? true : undefined), 10_000);
+    await relay.stop();
+    expect(batches.flat().sort()).toEqual(ids);
+  });
+
   it('after the writer dies between write and publish, a restarted relay publishes and the effect happens once', async () => {
     const aggregateId = uniqueName('agg');
     const fixture = fileURLToPath(new URL('./fixtures/crash-writer.mjs', import.meta.url));
