@@ -12,6 +12,7 @@ import express from 'express';
 import { authenticate, authenticationError, TokenVerifier, type AuthUser } from '@crm/auth';
 import { createLogger, requestIdsFrom, type Logger } from '@crm/logger';
 import { subgraphSettings, type GatewayEnv } from './env.js';
+import { exportsRouter } from './exports.js';
 import { ideRouter } from './ide.js';
 import { SUBGRAPHS } from './subgraphs.js';
 
@@ -92,6 +93,7 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
     const ready = Object.values(checks).every(Boolean);
     res.status(ready ? 200 : 503).json({ ready, checks });
   });
+  app.use(exportsRouter({ env, verifier, logger }));
   app.use(
     '/graphql',
     cors({ origin: env.CORS_ORIGINS, methods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 }),

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
+import { readSubgraphSdl } from '@crm/subgraph';
 import { SUBGRAPHS } from './subgraphs.js';
 
 export interface SubgraphSource {
@@ -10,12 +10,12 @@ export interface SubgraphSource {
   typeDefs: string;
 }
 
-/** Reads each service's `schema.graphql` (the subgraph contract). */
+/** Reads each service's contract: its `schema.graphql` and its modules' `.graphql` files. */
 export function readSubgraphs(root: string): SubgraphSource[] {
   return SUBGRAPHS.map(({ name, dir, port }) => ({
     name,
     url: `http://127.0.0.1:${port}/graphql`,
-    typeDefs: readFileSync(join(root, dir, 'schema.graphql'), 'utf8'),
+    typeDefs: readSubgraphSdl(join(root, dir)),
   }));
 }
 

@@ -2,7 +2,8 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 
 // Resolver types from the subgraph's contract, as in Apollo's TypeScript subgraph template.
 const config: CodegenConfig = {
-  schema: './schema.graphql',
+  // The contract: schema.graphql and each module's own .graphql (see @crm/subgraph loadSchema).
+  schema: ['./schema.graphql', './src/modules/*/*.graphql'],
   generates: {
     './src/__generated__/resolvers-types.ts': {
       plugins: ['typescript', 'typescript-resolvers'],

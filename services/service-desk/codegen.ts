@@ -1,7 +1,8 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const config: CodegenConfig = {
-  schema: './schema.graphql',
+  // The contract: schema.graphql and each module's own .graphql (see @crm/subgraph loadSchema).
+  schema: ['./schema.graphql', './src/modules/*/*.graphql'],
   generates: {
     './src/__generated__/resolvers-types.ts': {
       plugins: ['typescript', 'typescript-resolvers'],

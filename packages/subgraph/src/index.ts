@@ -3,3 +3,4 @@ export * from './run.js';
 export { createFormatError } from './errors.js';
 export { DateScalar, DateTimeScalar } from './scalars.js';
 export { connectionOf, selectsField } from './connection.js';
+export { readSubgraphSdl, subgraphSdlFiles } from './sdl.js';

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +12,7 @@ import { gql } from 'graphql-tag';
 import { authenticate, authenticationError, type AuthUser, type TokenVerifier } from '@crm/auth';
 import { requestIdsFrom, type Logger } from '@crm/logger';
 import { createFormatError } from './errors.js';
+import { readSubgraphSdl } from './sdl.js';
 
 export const GATEWAY_SECRET_HEADER = 'x-crm-gateway-secret';
 
@@ -43,8 +43,9 @@ export interface SubgraphServerOptions<TServices> {
   readiness: ReadinessCheck[];
 }
 
-export function loadSchema(path: string | URL): DocumentNode {
-  return gql(readFileSync(path, 'utf8'));
+/** The subgraph's contract, parsed: `schema.graphql` of the service directory and its modules' `.graphql` files. */
+export function loadSchema(serviceDir: string | URL): DocumentNode {
+  return gql(readSubgraphSdl(serviceDir));
 }
 
 function secretMatches(expected: Buffer, given: string | string[] | undefined): boolean {
@@ -157,3 +158,4 @@ export class SubgraphServer<TServices> {
     await this.apollo.stop();
   }
 }
+

@@ -7,7 +7,7 @@ import { customerStatsResolvers } from './modules/customer-stats/customer-stats.
 import { CustomerStatsService } from './modules/customer-stats/customer-stats.service.js';
 
 export const SERVICE_NAME = 'analytics';
-export const typeDefs = loadSchema(new URL('../schema.graphql', import.meta.url));
+export const typeDefs = loadSchema(new URL('..', import.meta.url));
 
 /** Starts the analytics subgraph and its consumers; used by `main.ts` and by the integration tests. */
 export function startAnalytics(env: AnalyticsEnv, options: { handleSignals?: boolean } = {}) {

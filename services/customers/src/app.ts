@@ -1,3 +1,4 @@
+import { TokenVerifier } from '@crm/auth';
 import { DateScalar, DateTimeScalar, loadSchema, runSubgraph } from '@crm/subgraph';
 import type { CustomersEnv } from './env.js';
 import type { CustomersServices } from './context.js';
@@ -11,9 +12,13 @@ import { IdentityVault } from './modules/customer/customer.crypto.js';
 import { customerModel } from './modules/customer/customer.model.js';
 import { customerResolvers } from './modules/customer/customer.resolvers.js';
 import { CustomerService } from './modules/customer/customer.service.js';
+import { customerExportHandler, EXPORT_PATH } from './modules/customer-export/customer-export.route.js';
 import { customerGroupModel } from './modules/customer-group/customer-group.model.js';
 import { customerGroupResolvers } from './modules/customer-group/customer-group.resolvers.js';
 import { CustomerGroupService } from './modules/customer-group/customer-group.service.js';
+import { customerImportModels } from './modules/customer-import/customer-import.model.js';
+import { customerImportResolvers } from './modules/customer-import/customer-import.resolvers.js';
+import { CustomerImportService } from './modules/customer-import/customer-import.service.js';
 import { feedbackModel } from './modules/feedback/feedback.model.js';
 import { feedbackResolvers } from './modules/feedback/feedback.resolvers.js';
 import { FeedbackService } from './modules/feedback/feedback.service.js';
@@ -34,7 +39,7 @@ function mergeResolvers(...maps: object[]): ResolverMap {
 }
 
 export const SERVICE_NAME = 'customers';
-export const typeDefs = loadSchema(new URL('../schema.graphql', import.meta.url));
+export const typeDefs = loadSchema(new URL('..', import.meta.url));
 
 /** Starts the customers subgraph; used by `main.ts` and by the integration tests. */
 export async function startCustomers(env: CustomersEnv, options: { handleSignals?: boolean } = {}) {
@@ -58,15 +63,25 @@ export async function startCustomers(env: CustomersEnv, options: { handleSignals
           organizations: organizationService,
           groups: new CustomerGroupService(customerGroupModel(connection), customerService),
           feedback: new FeedbackService(feedbackRecords, customerService, relay),
+          customerImports: new CustomerImportService(customerImportModels(connection), customerService, logger.child({ module: 'customer-import' }), { relay }),
           activities: new ActivityService(activityRecords, customers, customerService, timeline, relay, logger.child({ module: 'activity' })),
           timeline,
         },
-        resolvers: mergeResolvers(customerResolvers, organizationResolvers, customerGroupResolvers, feedbackResolvers, activityResolvers, { DateTime: DateTimeScalar, Date: DateScalar }),
+        resolvers: mergeResolvers(customerResolvers, organizationResolvers, customerGroupResolvers, feedbackResolvers, customerImportResolvers, activityResolvers, { DateTime: DateTimeScalar, Date: DateScalar }),
         outboxModels: [customers, organizationRecords, feedbackRecords, activityRecords],
         // CUS-4: the timeline projection (activity.logged, ticket.created; see the service README).
         consumers: [createTimelineConsumer({ client: kafka, connection, timeline, logger })],
       };
     },
   });
-  return running;
+  // CUS-5 exports: a streamed HTTP download beside /graphql (express serves routes added after listen).
+  const verifier = new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE });
+  running.server.app.get(EXPORT_PATH, customerExportHandler({ customers: running.services.customers, verifier, gatewaySecret: env.GATEWAY_SECRET, logger: running.deps.logger }));
+  const stopSubgraph = running.stop;
+  // Import jobs stop after their current batch (left QUEUED for a later run) before Mongo closes.
+  const stop = async () => {
+    await running.services.customerImports.stop();
+    await stopSubgraph();
+  };
+  return { ...running, stop };
 }

@@ -7,7 +7,7 @@ import { campaignResolvers } from './modules/campaign/campaign.resolvers.js';
 import { CampaignService } from './modules/campaign/campaign.service.js';
 
 export const SERVICE_NAME = 'marketing';
-export const typeDefs = loadSchema(new URL('../schema.graphql', import.meta.url));
+export const typeDefs = loadSchema(new URL('..', import.meta.url));
 
 /** Starts the marketing subgraph; used by `main.ts` and by the integration tests. */
 export function startMarketing(env: MarketingEnv, options: { handleSignals?: boolean } = {}) {

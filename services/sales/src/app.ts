@@ -7,7 +7,7 @@ import { productResolvers } from './modules/product/product.resolvers.js';
 import { ProductService } from './modules/product/product.service.js';
 
 export const SERVICE_NAME = 'sales';
-export const typeDefs = loadSchema(new URL('../schema.graphql', import.meta.url));
+export const typeDefs = loadSchema(new URL('..', import.meta.url));
 
 /** Starts the sales subgraph; used by `main.ts` and by the integration tests. */
 export function startSales(env: SalesEnv, options: { handleSignals?: boolean } = {}) {

@@ -6,7 +6,7 @@ import { ticketResolvers } from './modules/ticket/ticket.resolvers.js';
 import { TicketService } from './modules/ticket/ticket.service.js';
 
 export const SERVICE_NAME = 'service-desk';
-export const typeDefs = loadSchema(new URL('../schema.graphql', import.meta.url));
+export const typeDefs = loadSchema(new URL('..', import.meta.url));
 
 /** Starts the service-desk subgraph; used by `main.ts` and by the integration tests. */
 export function startServiceDesk(env: ServiceDeskEnv, options: { handleSignals?: boolean } = {}) {
