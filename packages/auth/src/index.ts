@@ -118,6 +118,17 @@ export const Role = {
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 
+/** Keycloak groups that are departments; every other group a user is in is a team (e.g. `sales-east`). */
+export const DEPARTMENTS = ['sales', 'service', 'marketing', 'management'] as const;
+
+export function departmentsOf(user: AuthUser): string[] {
+  return user.groups.filter((g) => (DEPARTMENTS as readonly string[]).includes(g));
+}
+
+export function teamsOf(user: AuthUser): string[] {
+  return user.groups.filter((g) => !(DEPARTMENTS as readonly string[]).includes(g));
+}
+
 export function hasAnyRole(user: AuthUser, roles: readonly Role[]): boolean {
   return user.roles.includes(Role.ADMIN) || roles.some((role) => user.roles.includes(role));
 }

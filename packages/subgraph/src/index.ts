@@ -4,3 +4,4 @@ export { createFormatError } from './errors.js';
 export { DateScalar, DateTimeScalar } from './scalars.js';
 export { connectionOf, selectsField } from './connection.js';
 export { readSubgraphSdl, subgraphSdlFiles } from './sdl.js';
+export { mergeResolvers, type ResolverMap } from './resolvers.js';

@@ -1,5 +1,5 @@
 import { TokenVerifier } from '@crm/auth';
-import { DateScalar, DateTimeScalar, loadSchema, runSubgraph } from '@crm/subgraph';
+import { DateScalar, DateTimeScalar, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
 import type { CustomersEnv } from './env.js';
 import type { CustomersServices } from './context.js';
 import { createTimelineConsumer } from './modules/activity/activity.consumer.js';
@@ -25,18 +25,6 @@ import { FeedbackService } from './modules/feedback/feedback.service.js';
 import { organizationModel } from './modules/organization/organization.model.js';
 import { organizationResolvers } from './modules/organization/organization.resolvers.js';
 import { OrganizationService } from './modules/organization/organization.service.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- module maps are typed by codegen; Apollo's map is looser
-type ResolverMap = Record<string, any>;
-
-/** Several modules add fields to the same types (Query, Mutation, Customer): merge type by type. */
-function mergeResolvers(...maps: object[]): ResolverMap {
-  const merged: ResolverMap = {};
-  for (const map of maps as ResolverMap[]) {
-    for (const [type, fields] of Object.entries(map)) merged[type] = { ...merged[type], ...fields };
-  }
-  return merged;
-}
 
 export const SERVICE_NAME = 'customers';
 export const typeDefs = loadSchema(new URL('..', import.meta.url));

@@ -1,10 +1,11 @@
 import { SafeIntScalar } from '@crm/money';
-import { DateTimeScalar, loadSchema, runSubgraph } from '@crm/subgraph';
+import { DateTimeScalar, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
 import type { SalesEnv } from './env.js';
 import type { SalesServices } from './context.js';
 import { productModel } from './modules/product/product.model.js';
 import { productResolvers } from './modules/product/product.resolvers.js';
 import { ProductService } from './modules/product/product.service.js';
+import { customerReferenceResolvers } from './shared/customer-reference.resolvers.js';
 
 export const SERVICE_NAME = 'sales';
 export const typeDefs = loadSchema(new URL('..', import.meta.url));
@@ -20,7 +21,7 @@ export function startSales(env: SalesEnv, options: { handleSignals?: boolean } =
       const products = productModel(connection);
       return {
         services: { products: new ProductService(products, relay) },
-        resolvers: { ...productResolvers, DateTime: DateTimeScalar, SafeInt: SafeIntScalar },
+        resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
         outboxModels: [products],
       };
     },

@@ -1,15 +1,6 @@
-import { Role, type AuthUser } from '@crm/auth';
+import { departmentsOf, Role, teamsOf, type AuthUser } from '@crm/auth';
 
-/** Keycloak groups that are departments; every other group a user is in is a team. */
-export const DEPARTMENTS = ['sales', 'service', 'marketing', 'management'] as const;
-
-export function departmentsOf(user: AuthUser): string[] {
-  return user.groups.filter((g) => (DEPARTMENTS as readonly string[]).includes(g));
-}
-
-export function teamsOf(user: AuthUser): string[] {
-  return user.groups.filter((g) => !(DEPARTMENTS as readonly string[]).includes(g));
-}
+export { departmentsOf, teamsOf };
 
 const READ_ALL = [Role.ADMIN, Role.SERVICE_AGENT, Role.MARKETER, Role.ANALYST] as const;
 const WRITERS = [Role.ADMIN, Role.SALES_MANAGER, Role.SALES_REP] as const;
