@@ -46,3 +46,4 @@ export async function syncIndexes(connection: Connection): Promise<void> {
 
 export * from './paginate.js';
 export * from './money.js';
+export { PerKeySerializer } from './serial.js';

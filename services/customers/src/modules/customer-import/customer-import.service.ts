@@ -5,6 +5,7 @@ import { Role, type AuthUser } from '@crm/auth';
 import { fieldProblems } from '@crm/errors';
 import type { OutboxRelay } from '@crm/events';
 import type { Logger } from '@crm/logger';
+import { PerKeySerializer } from '@crm/mongo';
 import { canWrite } from '../customer/customer.access.js';
 import type { CustomerService } from '../customer/customer.service.js';
 import { CustomerImportException } from './customer-import.errors.js';
@@ -96,8 +97,7 @@ export class CustomerImportService {
   private readonly relay: OutboxRelay | undefined;
   private relayHolds = 0;
   private relayPaused: Promise<void> = Promise.resolve();
-  /** The last write to each job document under way from this process (see `updateJob`). */
-  private readonly jobWrites = new Map<string, Promise<unknown>>();
+  private readonly jobWrites = new PerKeySerializer();
 
   constructor(
     private readonly models: CustomerImportModels,
@@ -117,20 +117,9 @@ export class CustomerImportService {
     });
   }
 
-  /**
-   * Updates a job document, one write per job at a time from this process. FerretDB v1 applies an
-   * update as read, change, write back without isolation: two concurrent updates of one document can
-   * lose one of them (a heartbeat once put `done` back from 1000 to 0).
-   */
+  /** Job updates, one per job at a time from this process (FerretDB v1 loses concurrent updates: see @crm/mongo). */
   private updateJob(filter: { _id: Types.ObjectId } & Record<string, unknown>, update: Record<string, unknown>) {
-    const key = filter._id.toHexString();
-    const previous = this.jobWrites.get(key) ?? Promise.resolve();
-    const write = previous.catch(() => undefined).then(() => this.models.jobs.collection.updateOne(filter as never, update));
-    this.jobWrites.set(key, write);
-    void write.finally(() => {
-      if (this.jobWrites.get(key) === write) this.jobWrites.delete(key);
-    }).catch(() => undefined);
-    return write;
+    return this.jobWrites.run(filter._id.toHexString(), () => this.models.jobs.collection.updateOne(filter as never, update));
   }
 
   private requireImporter(user: AuthUser): void {

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { PerKeySerializer } from '../serial.js';
+
+describe('PerKeySerializer', () => {
+  it('runs work of one key one at a time, in call order, and keys independently', async () => {
+    const serial = new PerKeySerializer();
+    const log: string[] = [];
+    const step = (name: string, ms: number) => () =>
+      new Promise<string>((resolve) => {
+        log.push(`start ${name}`);
+        setTimeout(() => {
+          log.push(`end ${name}`);
+          resolve(name);
+        }, ms);
+      });
+    const results = await Promise.all([serial.run('a', step('a1', 30)), serial.run('a', step('a2', 1)), serial.run('b', step('b1', 5))]);
+    expect(results).toEqual(['a1', 'a2', 'b1']);
+    expect(log.indexOf('end a1')).toBeLessThan(log.indexOf('start a2'));
+    expect(log.indexOf('start b1')).toBeLessThan(log.indexOf('end a1'));
+    expect(serial.size).toBe(0);
+  });
+
+  it('goes on after a failure, which reaches only its own caller', async () => {
+    const serial = new PerKeySerializer();
+    const failed = serial.run('k', async () => Promise.reject(new Error('boom')));
+    const next = serial.run('k', async () => 'ok');
+    await expect(failed).rejects.toThrow('boom');
+    await expect(next).resolves.toBe('ok');
+  });
+});
