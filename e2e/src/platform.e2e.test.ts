@@ -1,9 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually, graphql, login, repoRoot, testInfra } from '@crm/testing';
+import { DEMO_PASSWORD, eventually, graphql, login, repoRoot, testInfra } from '@crm/testing';
 // @ts-expect-error plain ESM launcher shared with `pnpm start`
 import { startPlatform } from '../../scripts/platform.mjs';
 
@@ -13,10 +15,12 @@ interface Platform {
   stop: () => Promise<Record<string, number | string | null>>;
 }
 
+const execFileAsync = promisify(execFile);
 const infra = await testInfra();
+const root = repoRoot(fileURLToPath(new URL('.', import.meta.url)));
 const logDir = mkdtempSync(join(tmpdir(), 'crm-e2e-'));
 const platform: Platform = await startPlatform({
-  root: repoRoot(fileURLToPath(new URL('.', import.meta.url))),
+  root,
   infra: { MONGO_URL: infra.mongoUrl, KAFKA_BROKERS: infra.kafkaBrokers.join(','), KEYCLOAK_URL: infra.keycloakUrl, KEYCLOAK_REALM: infra.realm },
   ephemeral: true,
   logDir,
@@ -101,6 +105,35 @@ describe(`the platform through the gateway (logs: ${logDir})`, () => {
       const direct = await graphql(subgraph.url, `{ __typename }`, {}, { authorization: `Bearer ${token}` });
       expect({ name, status: direct.status, code: direct.errors?.[0]?.extensions?.code }).toEqual({ name, status: 403, code: 'FORBIDDEN' });
     }
+  });
+
+  it('imports customers with the CLI (pnpm crm import) and exports them as CSV through the gateway', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crm-cli-'));
+    const file = join(dir, 'people.csv');
+    writeFileSync(file, ['name,phone,email,tags', 'Cli Zhao,13911112222,zhao@example.cn,cli', 'Cli Qian,not a phone,,cli', 'Cli Sun,,sun@example.cn,cli'].join('\n'));
+    const cli = (...args: string[]) =>
+      execFileAsync(process.execPath, [join(root, 'scripts', 'crm.mjs'), ...args, '--gateway', platform.gatewayUrl, '--keycloak', infra.keycloakUrl, '--realm', infra.realm, '--user', 'sales.rep', '--password', DEMO_PASSWORD], {
+        cwd: dir,
+        env: { ...process.env, INIT_CWD: dir },
+      });
+    const imported = await cli('import', 'customers', 'people.csv');
+    expect(imported.stdout).toMatch(/completed in [\d.]+ s: 3 rows, 2 created, 0 skipped \(already imported\), 1 failed/);
+    expect(imported.stdout).toMatch(/row 3, phone: /);
+    // Progress went to stderr (a bar on a terminal, lines otherwise).
+    expect(imported.stderr).toMatch(/uploading people\.csv/);
+
+    const rep = asUser(await login(infra, 'sales.rep'));
+    const found = await rep(`{ customers(filter: { tags: ["cli"] }, orderBy: NAME_ASC) { edges { node { name phones { number } } } } }`);
+    expect(found.data!.customers.edges.map((e: any) => e.node)).toEqual([
+      { name: 'Cli Sun', phones: [] },
+      { name: 'Cli Zhao', phones: [{ number: '+8613911112222' }] },
+    ]);
+
+    const exported = await cli('export', 'customers', '--format', 'csv', '--filter', JSON.stringify({ tags: ['cli'] }), '--order-by', 'NAME_ASC', '--out', 'out.csv');
+    expect(exported.stderr).toMatch(/exported \d[\d,]* bytes \(csv\)/);
+    const lines = readFileSync(join(dir, 'out.csv'), 'utf8').replace(/^\ufeff/, '').trim().split(/\r?\n/);
+    expect(lines[0]).toMatch(/^id,name,/);
+    expect(lines.slice(1).map((line) => line.split(',')[1])).toEqual(['Cli Sun', 'Cli Zhao']);
   });
 
   it('stops every process gracefully on SIGTERM (exit code 0: requests drained, outbox flushed, consumers closed)', async () => {

@@ -28,6 +28,8 @@ export interface CustomerImportJobRecord {
   created: number;
   skipped: number;
   failed: number;
+  /** Rows imported that look like a customer already there (or another row): CUS-6. */
+  duplicates: number;
   /** Problems stored in `customer_import_errors`, and the batches that have a page there. */
   errorCount: number;
   errorBatches: number[];
@@ -53,9 +55,15 @@ export interface CustomerImportChunkRecord {
   createdAt: Date;
 }
 
+export const IMPORT_PROBLEM_KINDS = ['ERROR', 'LIKELY_DUPLICATE'] as const;
+export type ImportProblemKind = (typeof IMPORT_PROBLEM_KINDS)[number];
+
 export interface CustomerImportRowError {
   /** Row number as a spreadsheet shows it (the header is row 1). */
   row: number;
+  /** ERROR: the row (or a column) was not imported as given; LIKELY_DUPLICATE: imported, but looks like `duplicateOfId`. Absent = ERROR. */
+  kind?: ImportProblemKind;
+  duplicateOfId?: string | null;
   /** The column the problem is about; null for the row as a whole. */
   field: string | null;
   message: string;
@@ -83,6 +91,7 @@ const jobSchema = new Schema<CustomerImportJobRecord>(
     created: { type: Number, default: 0 },
     skipped: { type: Number, default: 0 },
     failed: { type: Number, default: 0 },
+    duplicates: { type: Number, default: 0 },
     errorCount: { type: Number, default: 0 },
     errorBatches: { type: [Number], default: [] },
     unknownColumns: { type: [String], default: [] },
@@ -115,7 +124,7 @@ const errorPageSchema = new Schema<CustomerImportErrorPageRecord>(
     _id: { type: String, required: true },
     jobId: { type: Schema.Types.ObjectId, required: true },
     batch: { type: Number, required: true },
-    problems: { type: [new Schema<CustomerImportRowError>({ row: Number, field: String, message: String }, { _id: false })], default: [] },
+    problems: { type: [new Schema<CustomerImportRowError>({ row: Number, kind: String, duplicateOfId: String, field: String, message: String }, { _id: false })], default: [] },
   },
   { collection: 'customer_import_errors' },
 );

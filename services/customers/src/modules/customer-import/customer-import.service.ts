@@ -7,9 +7,9 @@ import type { OutboxRelay } from '@crm/events';
 import type { Logger } from '@crm/logger';
 import { PerKeySerializer } from '@crm/mongo';
 import { canWrite } from '../customer/customer.access.js';
-import type { CustomerService } from '../customer/customer.service.js';
+import type { CustomerService, DuplicateReason } from '../customer/customer.service.js';
 import { CustomerImportException } from './customer-import.errors.js';
-import type { CustomerImportJobRecord, CustomerImportModels, CustomerImportRowError, ImportUser } from './customer-import.model.js';
+import type { CustomerImportJobRecord, CustomerImportModels, CustomerImportRowError, ImportProblemKind, ImportUser } from './customer-import.model.js';
 import { columnOf, countRows, IMPORT_FORMATS, ImportFileError, readSheet, toCustomerInput, type ImportFormat, type SheetItem } from './customer-import.parse.js';
 
 export const MAX_CHUNK_BYTES = 1024 * 1024;
@@ -51,7 +51,7 @@ export interface CustomerImportOptions {
 }
 
 export interface ImportErrorPage {
-  edges: Array<{ cursor: string; node: CustomerImportRowError }>;
+  edges: Array<{ cursor: string; node: CustomerImportRowError & { kind: ImportProblemKind; duplicateOfId: string | null } }>;
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   totalCount: number;
 }
@@ -72,6 +72,15 @@ function toBuffer(data: unknown): Buffer {
 }
 
 class Interrupted extends Error {}
+
+/** The column a likely-duplicate note points at, and how its reason reads. */
+const DUPLICATE_COLUMN: Record<DuplicateReason, string> = { SAME_PHONE: 'phone', SAME_EMAIL: 'email', SAME_IDENTITY_NUMBER: 'id_number', SIMILAR_NAME_SAME_ORGANIZATION: 'name' };
+const DUPLICATE_WORDS: Record<DuplicateReason, string> = {
+  SAME_PHONE: 'same phone',
+  SAME_EMAIL: 'same email',
+  SAME_IDENTITY_NUMBER: 'same identity number',
+  SIMILAR_NAME_SAME_ORGANIZATION: 'same name and organisation',
+};
 
 /**
  * Imports customers from an uploaded CSV or XLSX file as a background job (CUS-5). The file arrives
@@ -150,6 +159,7 @@ export class CustomerImportService {
       created: 0,
       skipped: 0,
       failed: 0,
+      duplicates: 0,
       errorCount: 0,
       errorBatches: [],
       unknownColumns: [],
@@ -329,6 +339,7 @@ export class CustomerImportService {
       created: job.created,
       skipped: job.skipped,
       failed: job.failed,
+      duplicates: job.duplicates ?? 0,
       errorCount: job.errorCount,
       errorBatches: [...job.errorBatches],
     };
@@ -337,7 +348,7 @@ export class CustomerImportService {
     let batch: Array<Exclude<SheetItem, { kind: 'header' }>> = [];
     let seen = 0;
     let headerErrors: CustomerImportRowError[] = [];
-    type Outcome = { items: number; created: number; skipped: number; failed: number; errors: CustomerImportRowError[] };
+    type Outcome = { items: number; created: number; skipped: number; failed: number; duplicates: number; errors: CustomerImportRowError[] };
     // Batches are inserted while the next ones are read and validated (the database works while this
     // process parses); their results are stored strictly in file order, so `done` is always a
     // checkpoint after which every row is still to be imported.
@@ -346,12 +357,23 @@ export class CustomerImportService {
     const insert = async (items: typeof batch, extra: CustomerImportRowError[]): Promise<Outcome> => {
       const rows = items.filter((item) => item.kind === 'row');
       const results = rows.length > 0 ? await this.customers.createMany(rows.map((r) => ({ id: rowCustomerId(job.sha256, r.row), input: toCustomerInput(r.values) })), user) : [];
-      const outcome: Outcome = { items: items.length, created: 0, skipped: 0, failed: items.length - rows.length, errors: [...extra] };
+      const outcome: Outcome = { items: items.length, created: 0, skipped: 0, failed: items.length - rows.length, duplicates: 0, errors: [...extra] };
       for (const item of items) if (item.kind === 'malformed') outcome.errors.push({ row: item.row, field: null, message: item.message });
       results.forEach((result, i) => {
         const row = rows[i]!;
-        if (result.status === 'CREATED') outcome.created += 1;
-        else if (result.status === 'SKIPPED') outcome.skipped += 1;
+        if (result.status === 'CREATED') {
+          outcome.created += 1;
+          if (result.likelyDuplicates?.length) outcome.duplicates += 1;
+          for (const { customer, reasons } of result.likelyDuplicates ?? []) {
+            outcome.errors.push({
+              row: row.row,
+              kind: 'LIKELY_DUPLICATE',
+              duplicateOfId: customer._id.toHexString(),
+              field: DUPLICATE_COLUMN[reasons[0]!],
+              message: `Imported; likely the same as customer ${customer._id.toHexString()} (${reasons.map((r) => DUPLICATE_WORDS[r]).join(', ')}): merge them if so`,
+            });
+          }
+        } else if (result.status === 'SKIPPED') outcome.skipped += 1;
         else {
           outcome.failed += 1;
           for (const problem of result.problems ?? []) outcome.errors.push({ row: row.row, field: problem.field ? columnOf(problem.field, row.values) : null, message: problem.message });
@@ -370,6 +392,7 @@ export class CustomerImportService {
       state.created += outcome.created;
       state.skipped += outcome.skipped;
       state.failed += outcome.failed;
+      state.duplicates += outcome.duplicates;
       state.errorCount += outcome.errors.length;
       const saved = await this.updateJob(mine, { $set: { ...state, heartbeatAt: new Date() } });
       // Another process took the job over (this one was presumed dead): stop without writing more.
@@ -436,7 +459,7 @@ export class CustomerImportService {
       const page = await this.models.errors.collection.findOne({ _id: `${job._id.toHexString()}:${batch}` } as never);
       const errors = (page?.problems ?? []) as CustomerImportRowError[];
       errors.forEach((error, offset) => {
-        if (batch > from.batch || (batch === from.batch && offset > from.offset)) edges.push({ cursor: cursor(batch, offset), node: { row: error.row, field: error.field ?? null, message: error.message } });
+        if (batch > from.batch || (batch === from.batch && offset > from.offset)) edges.push({ cursor: cursor(batch, offset), node: { row: error.row, kind: error.kind ?? 'ERROR', duplicateOfId: error.duplicateOfId ?? null, field: error.field ?? null, message: error.message } });
       });
       if (edges.length > size) break;
     }

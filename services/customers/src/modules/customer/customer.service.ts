@@ -132,7 +132,7 @@ export class CustomerService {
   async createMany(
     rows: Array<{ id: Types.ObjectId; input: CreateCustomerInput }>,
     user: AuthUser,
-  ): Promise<Array<{ id: string; status: 'CREATED' | 'SKIPPED' | 'INVALID'; problems?: FieldProblem[] }>> {
+  ): Promise<Array<{ id: string; status: 'CREATED' | 'SKIPPED' | 'INVALID'; problems?: FieldProblem[]; likelyDuplicates?: DuplicateCandidate[] }>> {
     if (!canWrite(user)) throw new CustomerException('CUSTOMER_FORBIDDEN', 'Only sales staff and admins create customers');
     const now = new Date();
     const results = rows.map(({ id, input }) => {
@@ -152,10 +152,15 @@ export class CustomerService {
         for (const e of writeErrors) duplicates.add(valid[e.index]!.id);
       }
     }
+    // CUS-6 on import: rows created here that look like customers already known (or like each other).
+    const created = valid.filter((r) => !duplicates.has(r.id)).map((r) => r.record!);
+    const likely = await this.duplicatesAmong(created, user);
     // Events go out with the relay's next batch (one Kafka request per batch, not per row).
-    return results.map(({ id, status, problems }) =>
-      status === 'CREATED' && duplicates.has(id) ? { id, status: 'SKIPPED' as const } : { id, status, ...(problems ? { problems } : {}) },
-    );
+    return results.map(({ id, status, problems }) => {
+      if (status === 'CREATED' && duplicates.has(id)) return { id, status: 'SKIPPED' as const };
+      const candidates = likely.get(id);
+      return { id, status, ...(problems ? { problems } : {}), ...(candidates ? { likelyDuplicates: candidates } : {}) };
+    });
   }
 
   /**
@@ -285,29 +290,51 @@ export class CustomerService {
   }
 
   /** Likely duplicates of a customer (CUS-6): same phone, email or identity number; same name (pinyin) in the same organisation. */
-  async duplicatesOf(customer: Pick<CustomerRecord, '_id' | 'phones' | 'email' | 'identity' | 'nameSortKey' | 'organization'>, user: AuthUser): Promise<DuplicateCandidate[]> {
+  async duplicatesOf(customer: DuplicateProbe, user: AuthUser): Promise<DuplicateCandidate[]> {
+    return (await this.duplicatesAmong([customer], user)).get(customer._id.toHexString()) ?? [];
+  }
+
+  /**
+   * Likely duplicates of several customers at once (CUS-6), one query for all of them (an import
+   * batch): same phone, email or identity number, or the same name in the same organisation. Each
+   * customer's own record is never its duplicate; other customers of the same batch can be. At most
+   * 20 candidates per customer.
+   */
+  async duplicatesAmong(probes: DuplicateProbe[], user: AuthUser): Promise<Map<string, DuplicateCandidate[]>> {
+    const found = new Map<string, DuplicateCandidate[]>();
     const visible = readFilter(user);
-    if (!visible) return [];
+    if (!visible || probes.length === 0) return found;
+    const phones = [...new Set(probes.flatMap((p) => (p.phones ?? []).map((phone) => phone.number)))];
+    const emails = [...new Set(probes.flatMap((p) => (p.email ? [p.email] : [])))];
+    const hashes = [...new Set(probes.flatMap((p) => (p.identity ? [p.identity.hash] : [])))];
+    const named = probes.filter((p) => p.organization);
     const signals: Record<string, unknown>[] = [];
-    const phones = (customer.phones ?? []).map((p) => p.number);
     if (phones.length) signals.push({ 'phones.number': { $in: phones } });
-    if (customer.email) signals.push({ email: customer.email });
-    if (customer.identity) signals.push({ 'identity.hash': customer.identity.hash });
-    if (customer.organization) signals.push({ nameSortKey: customer.nameSortKey, organization: customer.organization });
-    if (signals.length === 0) return [];
-    const found = await this.customers
-      .find({ $and: [visible, { _id: { $ne: customer._id }, deletedAt: null }, { $or: signals }] })
-      .limit(20)
+    if (emails.length) signals.push({ email: { $in: emails } });
+    if (hashes.length) signals.push({ 'identity.hash': { $in: hashes } });
+    if (named.length) signals.push({ nameSortKey: { $in: [...new Set(named.map((p) => p.nameSortKey))] }, organization: { $in: [...new Set(named.map((p) => p.organization))] } });
+    if (signals.length === 0) return found;
+    const candidates = await this.customers
+      .find({ $and: [visible, { deletedAt: null }, { $or: signals }] })
+      .limit(20 * probes.length + probes.length)
       .lean<CustomerRecord[]>()
       .exec();
-    return found.map((candidate) => {
-      const reasons: DuplicateReason[] = [];
-      if (candidate.phones.some((p) => phones.includes(p.number))) reasons.push('SAME_PHONE');
-      if (customer.email && candidate.email === customer.email) reasons.push('SAME_EMAIL');
-      if (customer.identity && candidate.identity?.hash === customer.identity.hash) reasons.push('SAME_IDENTITY_NUMBER');
-      if (customer.organization && candidate.organization === customer.organization && candidate.nameSortKey === customer.nameSortKey) reasons.push('SIMILAR_NAME_SAME_ORGANIZATION');
-      return { customer: candidate, reasons };
-    });
+    for (const probe of probes) {
+      const id = probe._id.toHexString();
+      const probePhones = (probe.phones ?? []).map((p) => p.number);
+      const matches: DuplicateCandidate[] = [];
+      for (const candidate of candidates) {
+        if (candidate._id.equals(probe._id) || matches.length >= 20) continue;
+        const reasons: DuplicateReason[] = [];
+        if (candidate.phones.some((p) => probePhones.includes(p.number))) reasons.push('SAME_PHONE');
+        if (probe.email && candidate.email === probe.email) reasons.push('SAME_EMAIL');
+        if (probe.identity && candidate.identity?.hash === probe.identity.hash) reasons.push('SAME_IDENTITY_NUMBER');
+        if (probe.organization && candidate.organization === probe.organization && candidate.nameSortKey === probe.nameSortKey) reasons.push('SIMILAR_NAME_SAME_ORGANIZATION');
+        if (reasons.length > 0) matches.push({ customer: candidate, reasons });
+      }
+      if (matches.length > 0) found.set(id, matches);
+    }
+    return found;
   }
 
   /**
@@ -406,6 +433,9 @@ export class CustomerService {
 
 export const MERGEABLE_FIELDS = ['name', 'gender', 'birthday', 'email', 'identity', 'address', 'organization', 'organizationId', 'source', 'level', 'lifecycleStage', 'notes'] as const;
 export type MergeableField = (typeof MERGEABLE_FIELDS)[number];
+/** What `duplicatesOf` compares. */
+export type DuplicateProbe = Pick<CustomerRecord, '_id' | 'phones' | 'email' | 'identity' | 'nameSortKey' | 'organization'>;
+
 export type DuplicateReason = 'SAME_PHONE' | 'SAME_EMAIL' | 'SAME_IDENTITY_NUMBER' | 'SIMILAR_NAME_SAME_ORGANIZATION';
 export interface DuplicateCandidate {
   customer: CustomerRecord;

@@ -25,12 +25,12 @@ afterAll(async () => {
   await running.stop();
 });
 
-const JOB_FIELDS = 'id filename format status total done created skipped failed unknownColumns failureReason createdBy startedAt finishedAt';
+const JOB_FIELDS = 'id filename format status total done created skipped failed duplicates unknownColumns failureReason createdBy startedAt finishedAt';
 const START = `mutation($input: StartCustomerImportInput!) { startCustomerImport(input: $input) { ${JOB_FIELDS} } }`;
 const UPLOAD = `mutation($jobId: ID!, $index: Int!, $data: String!) { uploadCustomerImportChunk(jobId: $jobId, index: $index, dataBase64: $data) { id status } }`;
 const RUN = `mutation($jobId: ID!) { runCustomerImport(jobId: $jobId) { ${JOB_FIELDS} } }`;
 const JOB = `query($id: ID!, $first: Int, $after: String) { customerImportJob(id: $id) { ${JOB_FIELDS}
-  errors(first: $first, after: $after) { totalCount edges { cursor node { row field message } } pageInfo { hasNextPage endCursor } } } }`;
+  errors(first: $first, after: $after) { totalCount edges { cursor node { row kind duplicateOfId field message } } pageInfo { hasNextPage endCursor } } } }`;
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -87,7 +87,8 @@ describe('customer import (real Mongo, Kafka, Keycloak)', () => {
     expect(job.finishedAt).toMatch(/Z$/);
     const errors = job.errors.edges.map((e: any) => e.node);
     expect(job.errors.totalCount).toBe(errors.length);
-    expect(errors[0]).toEqual({ row: 1, field: 'shoe size', message: 'Unknown column: ignored' });
+    expect(errors[0]).toEqual({ row: 1, kind: 'ERROR', duplicateOfId: null, field: 'shoe size', message: 'Unknown column: ignored' });
+    expect(job.duplicates).toBe(0);
     const fieldsByRow = (row: number) => errors.filter((e: any) => e.row === row).map((e: any) => e.field).sort();
     expect(fieldsByRow(3)).toEqual(['email', 'phone']);
     expect(fieldsByRow(5)).toEqual(['name']);
@@ -192,6 +193,28 @@ describe('customer import (real Mongo, Kafka, Keycloak)', () => {
     expect(await db.collection('customers').countDocuments({ name: /^Resume / })).toBe(1200);
     expect(await db.collection('customers').countDocuments({ name: 'Resume 1001' })).toBe(1);
     expect(await db.collection('customers').countDocuments({ name: 'Resume 1000' })).toBe(0);
+  });
+
+  it('imports likely duplicates but flags each against the customer it resembles (CUS-6)', async () => {
+    const existing = await call(`mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }`, {
+      input: { name: 'Known Person', phones: [{ number: '13700137000' }], email: 'known@example.com' },
+    });
+    const knownId = existing.data!.createCustomer.id as string;
+    const file = Buffer.from(
+      ['name,phone,email', 'Dup By Phone,+86 137 0013 7000,', 'Dup By Email,,KNOWN@example.com', 'Twin One,,twin@example.com', 'Twin Two,,twin@example.com', 'Fresh Face,,fresh@example.com'].join('\n'),
+    );
+    const job = await importFile(file, 'CSV');
+    expect(job).toMatchObject({ status: 'COMPLETED', total: 5, created: 5, failed: 0, duplicates: 4 });
+    const notes = job.errors.edges.map((e: any) => e.node);
+    expect(notes.every((n: any) => n.kind === 'LIKELY_DUPLICATE')).toBe(true);
+    expect(notes.filter((n: any) => n.row === 2)).toEqual([expect.objectContaining({ field: 'phone', duplicateOfId: knownId, message: expect.stringMatching(/same phone/) })]);
+    expect(notes.filter((n: any) => n.row === 3)).toEqual([expect.objectContaining({ field: 'email', duplicateOfId: knownId })]);
+    // The two rows alike point at each other; the fresh row has nothing.
+    const twins = await call(`{ customers(search: "twin", first: 5) { edges { node { id name } } } }`);
+    const idOf = Object.fromEntries(twins.data!.customers.edges.map((e: any) => [e.node.name, e.node.id]));
+    expect(notes.filter((n: any) => n.row === 4).map((n: any) => n.duplicateOfId)).toEqual([idOf['Twin Two']]);
+    expect(notes.filter((n: any) => n.row === 5).map((n: any) => n.duplicateOfId)).toEqual([idOf['Twin One']]);
+    expect(notes.some((n: any) => n.row === 6)).toBe(false);
   });
 
   it('fails a file without a name column, with the reason', async () => {
