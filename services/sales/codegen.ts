@@ -13,7 +13,11 @@ const config: CodegenConfig = {
         useTypeImports: true,
         enumsAsTypes: true,
         contextType: '../context.js#SalesContext',
-        mappers: { Product: '../modules/product/product.model.js#ProductRecord' },
+        mappers: {
+          Product: '../modules/product/product.model.js#ProductRecord',
+          StockLevel: '../modules/stock/stock.service.js#StockLevelView',
+          StockMovement: '../modules/stock/stock.model.js#StockMovementRecord',
+        },
         scalars: { DateTime: 'Date', SafeInt: 'number' },
       },
     },

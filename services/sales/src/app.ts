@@ -5,6 +5,9 @@ import type { SalesServices } from './context.js';
 import { productModel } from './modules/product/product.model.js';
 import { productResolvers } from './modules/product/product.resolvers.js';
 import { ProductService } from './modules/product/product.service.js';
+import { stockLevelModel, stockMovementModel } from './modules/stock/stock.model.js';
+import { stockResolvers } from './modules/stock/stock.resolvers.js';
+import { StockService } from './modules/stock/stock.service.js';
 import { customerReferenceResolvers } from './shared/customer-reference.resolvers.js';
 
 export const SERVICE_NAME = 'sales';
@@ -19,10 +22,12 @@ export function startSales(env: SalesEnv, options: { handleSignals?: boolean } =
     handleSignals: options.handleSignals ?? false,
     setup: ({ connection, relay }) => {
       const products = productModel(connection);
+      const stockLevels = stockLevelModel(connection);
+      const stock = new StockService(stockLevels, stockMovementModel(connection), products, relay);
       return {
-        services: { products: new ProductService(products, relay) },
-        resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
-        outboxModels: [products],
+        services: { products: new ProductService(products, relay), stock },
+        resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, stockResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
+        outboxModels: [products, stockLevels],
       };
     },
   });
