@@ -26,6 +26,24 @@ const UPDATES_PER_COMMAND = 20;
 
 type AnyModel = Model<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/**
+ * Runs work on one document one at a time (structurally `PerKeySerializer` from `@crm/mongo`, keyed
+ * by the document id as a string).
+ */
+export interface DocumentSerializer {
+  run<T>(key: string, work: () => Promise<T>): Promise<T>;
+}
+
+export interface OutboxRegistration {
+  /**
+   * The serializer the service runs its own writes to these documents through. On FerretDB v1 an
+   * update is read, change, write back the whole document: the relay's removal of published events
+   * racing a state change could undo it. With this, the relay removes them inside the same queue.
+   * Do not `await` `publishDocument` from inside that serializer (use `notify`): it would wait on itself.
+   */
+  serializer?: DocumentSerializer;
+}
+
 export interface OutboxRelayOptions {
   publisher: EventPublisher;
   logger: Logger;
@@ -36,6 +54,7 @@ export interface OutboxRelayOptions {
 
 export class OutboxRelay {
   private readonly models = new Map<string, AnyModel>();
+  private readonly serializers = new Map<string, DocumentSerializer>();
   private readonly inFlight = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
@@ -49,9 +68,16 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 100;
   }
 
-  register(model: AnyModel): this {
+  register(model: AnyModel, options: OutboxRegistration = {}): this {
     this.models.set(model.collection.collectionName, model);
+    if (options.serializer) this.serializers.set(model.collection.collectionName, options.serializer);
     return this;
+  }
+
+  /** Runs a removal of published events on one document through the model's serializer, if it has one. */
+  private removing<T>(model: AnyModel, id: unknown, work: () => Promise<T>): Promise<T> {
+    const serializer = this.serializers.get(model.collection.collectionName);
+    return serializer ? serializer.run(String(id), work) : work();
   }
 
   /** Publishes one document's pending events now; failures are logged and left for the poller. */
@@ -81,7 +107,7 @@ export class OutboxRelay {
     if (pending.length === 0) return;
     await this.options.publisher.publish(pending);
     // $pullAll, not $pull with a condition: FerretDB v1 ignores conditional $pull silently.
-    await model.collection.updateOne({ _id: id as never }, { $pullAll: { [OUTBOX_FIELD]: pending } } as never);
+    await this.removing(model, id, () => model.collection.updateOne({ _id: id as never }, { $pullAll: { [OUTBOX_FIELD]: pending } } as never));
   }
 
   /**
@@ -104,7 +130,12 @@ export class OutboxRelay {
           await this.options.publisher.publish(free.flatMap((doc) => doc[OUTBOX_FIELD]));
           // FerretDB v1 holds one pooled SQLite connection (100 per database) per statement of an
           // `update` command until the command ends: 100 statements in one command hang that database.
-          for (let i = 0; i < free.length; i += UPDATES_PER_COMMAND) {
+          const serialized = this.serializers.has(model.collection.collectionName);
+          for (let i = 0; serialized && i < free.length; i += 1) {
+            const doc = free[i]!;
+            await this.removing(model, doc._id, () => model.collection.updateOne({ _id: doc._id as never }, { $pullAll: { [OUTBOX_FIELD]: doc[OUTBOX_FIELD] } } as never));
+          }
+          for (let i = 0; !serialized && i < free.length; i += UPDATES_PER_COMMAND) {
             await model.collection.bulkWrite(
               free
                 .slice(i, i + UPDATES_PER_COMMAND)

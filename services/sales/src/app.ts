@@ -24,6 +24,8 @@ export function startSales(env: SalesEnv, options: { handleSignals?: boolean } =
       const products = productModel(connection);
       const stockLevels = stockLevelModel(connection);
       const stock = new StockService(stockLevels, stockMovementModel(connection), products, relay);
+      // The relay's removal of published events joins the stock writes' queue (FerretDB v1 updates are not atomic).
+      relay.register(stockLevels, { serializer: stock.serial });
       return {
         services: { products: new ProductService(products, relay), stock },
         resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, stockResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Schema } from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectMongo } from '@crm/mongo';
+import { connectMongo, PerKeySerializer } from '@crm/mongo';
 import { eventually, uniqueName } from '@crm/testing';
 import { createEvent, type CloudEvent } from '../envelope.js';
 import { EventConsumer, MongoProcessedEvents } from '../consumer.js';
@@ -70,6 +70,31 @@ describe('outbox relay against real Kafka and the MongoDB-compatible server', ()
     await relay.stop();
     expect(published).toContain(event.id);
     expect(await pendingOf('a3')).toEqual([]);
+  });
+
+  it('removes published events through the registered serializer, after the writes queued before it (FerretDB v1)', async () => {
+    const serial = new PerKeySerializer();
+    const keys: string[] = [];
+    const relay = new OutboxRelay({ publisher: { publish: async () => undefined }, logger });
+    relay.register(Aggregate, { serializer: { run: (key, work) => (keys.push(key), serial.run(key, work)) } });
+    const event = createEvent({ source: '/test', type: `${entity}.created`, subject: 's1', data: {} });
+    await Aggregate.updateOne({ _id: 's1' }, { $set: { name: 'before' }, ...appendEvents([event]) }, { upsert: true });
+    // A write of the service holds the document: the removal waits for it instead of racing it.
+    let release!: () => void;
+    const held = serial.run('s1', () => new Promise<void>((resolve) => (release = resolve)));
+    const publishing = relay.publishDocument(Aggregate, 's1');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await pendingOf('s1')).map((e) => e.id)).toEqual([event.id]);
+    release();
+    await held;
+    await publishing;
+    expect(await pendingOf('s1')).toEqual([]);
+
+    const again = createEvent({ source: '/test', type: `${entity}.renamed`, subject: 's1', data: {} });
+    await Aggregate.updateOne({ _id: 's1' }, { $set: { name: 'after' }, ...appendEvents([again]) });
+    await relay.drain();
+    expect(await pendingOf('s1')).toEqual([]);
+    expect(keys.filter((key) => key === 's1')).toHaveLength(2);
   });
 
   it('pauses without flushing: a poll under way stops after its batch and the rest waits for start', async () => {

@@ -133,7 +133,8 @@ function withEntry(entries: OrderStockEntry[], entry: OrderStockEntry): OrderSto
  * several replicas on MongoDB correct. Per-order idempotency lives in the level's `orders` entries.
  */
 export class StockService {
-  private readonly serial = new PerKeySerializer();
+  /** Writes to one stock level, by product id; also given to the outbox relay (see app.ts). */
+  readonly serial = new PerKeySerializer();
   private readonly orderSerial = new PerKeySerializer();
 
   constructor(
@@ -415,9 +416,9 @@ export class StockService {
         }
         if (written) {
           await this.copyMovements(product);
-          // Published before the next write to this level: the relay's removal of published events is
-          // an update too, and on FerretDB two updates of one document must not overlap.
-          await this.relay.publishDocument(this.levels, product).catch(() => undefined);
+          // The relay removes published events through `serial` too (registered in app.ts): on FerretDB
+          // v1 its update must not overlap the next movement's. So: notify, never await it in here.
+          this.relay.notify(this.levels, product);
           return { productId: product, onHand, reserved, available: onHand - reserved, updatedAt: now };
         }
       }
