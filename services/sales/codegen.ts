@@ -18,7 +18,7 @@ const config: CodegenConfig = {
           StockLevel: '../modules/stock/stock.service.js#StockLevelView',
           StockMovement: '../modules/stock/stock.model.js#StockMovementRecord',
         },
-        scalars: { DateTime: 'Date', SafeInt: 'number' },
+        scalars: { DateTime: 'Date', Date: 'string', SafeInt: 'number' },
       },
     },
   },

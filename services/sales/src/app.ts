@@ -1,5 +1,5 @@
 import { SafeIntScalar } from '@crm/money';
-import { DateTimeScalar, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
+import { DateScalar, DateTimeScalar, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
 import type { SalesEnv } from './env.js';
 import type { SalesServices } from './context.js';
 import { productModel } from './modules/product/product.model.js';
@@ -22,13 +22,15 @@ export function startSales(env: SalesEnv, options: { handleSignals?: boolean } =
     handleSignals: options.handleSignals ?? false,
     setup: ({ connection, relay }) => {
       const products = productModel(connection);
+      const productService = new ProductService(products, relay);
+      relay.register(products, { serializer: productService.serial });
       const stockLevels = stockLevelModel(connection);
       const stock = new StockService(stockLevels, stockMovementModel(connection), products, relay);
       // The relay's removal of published events joins the stock writes' queue (FerretDB v1 updates are not atomic).
       relay.register(stockLevels, { serializer: stock.serial });
       return {
-        services: { products: new ProductService(products, relay), stock },
-        resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, stockResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
+        services: { products: productService, stock },
+        resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, stockResolvers, { DateTime: DateTimeScalar, Date: DateScalar, SafeInt: SafeIntScalar }),
         outboxModels: [products, stockLevels],
       };
     },
