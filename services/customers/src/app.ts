@@ -19,6 +19,8 @@ import { CustomerGroupService } from './modules/customer-group/customer-group.se
 import { customerImportModels } from './modules/customer-import/customer-import.model.js';
 import { customerImportResolvers } from './modules/customer-import/customer-import.resolvers.js';
 import { CustomerImportService } from './modules/customer-import/customer-import.service.js';
+import { createLeadConversionConsumer } from './modules/lead-conversion/lead-conversion.consumer.js';
+import { leadMatchResolvers } from './modules/lead-match/lead-match.resolvers.js';
 import { feedbackModel } from './modules/feedback/feedback.model.js';
 import { feedbackResolvers } from './modules/feedback/feedback.resolvers.js';
 import { FeedbackService } from './modules/feedback/feedback.service.js';
@@ -55,10 +57,11 @@ export async function startCustomers(env: CustomersEnv, options: { handleSignals
           activities: new ActivityService(activityRecords, customers, customerService, timeline, relay, logger.child({ module: 'activity' })),
           timeline,
         },
-        resolvers: mergeResolvers(customerResolvers, organizationResolvers, customerGroupResolvers, feedbackResolvers, customerImportResolvers, activityResolvers, { DateTime: DateTimeScalar, Date: DateScalar }),
+        resolvers: mergeResolvers(customerResolvers, organizationResolvers, customerGroupResolvers, feedbackResolvers, customerImportResolvers, activityResolvers, leadMatchResolvers, { DateTime: DateTimeScalar, Date: DateScalar }),
         outboxModels: [customers, organizationRecords, feedbackRecords, activityRecords],
         // CUS-4: the timeline projection (activity.logged, ticket.created; see the service README).
-        consumers: [createTimelineConsumer({ client: kafka, connection, timeline, logger })],
+        // SAL-2: customers from converted sales leads (lead.converted).
+        consumers: [createTimelineConsumer({ client: kafka, connection, timeline, logger }), createLeadConversionConsumer({ client: kafka, connection, customers: customerService, logger })],
       };
     },
   });

@@ -344,6 +344,8 @@ export class CustomerImportService {
       errorBatches: [...job.errorBatches],
     };
     const user = job.createdBy;
+    // CUS-6: what the importer's customers look like now, to flag rows that resemble one of them.
+    const duplicates = await this.customers.duplicateIndex(user);
     let batchNo = Math.floor(job.done / this.batchSize);
     let batch: Array<Exclude<SheetItem, { kind: 'header' }>> = [];
     let seen = 0;
@@ -356,7 +358,8 @@ export class CustomerImportService {
 
     const insert = async (items: typeof batch, extra: CustomerImportRowError[]): Promise<Outcome> => {
       const rows = items.filter((item) => item.kind === 'row');
-      const results = rows.length > 0 ? await this.customers.createMany(rows.map((r) => ({ id: rowCustomerId(job.sha256, r.row), input: toCustomerInput(r.values) })), user) : [];
+      const results =
+        rows.length > 0 ? await this.customers.createMany(rows.map((r) => ({ id: rowCustomerId(job.sha256, r.row), input: toCustomerInput(r.values) })), user, { duplicates }) : [];
       const outcome: Outcome = { items: items.length, created: 0, skipped: 0, failed: items.length - rows.length, duplicates: 0, errors: [...extra] };
       for (const item of items) if (item.kind === 'malformed') outcome.errors.push({ row: item.row, field: null, message: item.message });
       results.forEach((result, i) => {
@@ -364,13 +367,13 @@ export class CustomerImportService {
         if (result.status === 'CREATED') {
           outcome.created += 1;
           if (result.likelyDuplicates?.length) outcome.duplicates += 1;
-          for (const { customer, reasons } of result.likelyDuplicates ?? []) {
+          for (const { customerId, reasons } of result.likelyDuplicates ?? []) {
             outcome.errors.push({
               row: row.row,
               kind: 'LIKELY_DUPLICATE',
-              duplicateOfId: customer._id.toHexString(),
+              duplicateOfId: customerId,
               field: DUPLICATE_COLUMN[reasons[0]!],
-              message: `Imported; likely the same as customer ${customer._id.toHexString()} (${reasons.map((r) => DUPLICATE_WORDS[r]).join(', ')}): merge them if so`,
+              message: `Imported; likely the same as customer ${customerId} (${reasons.map((r) => DUPLICATE_WORDS[r]).join(', ')}): merge them if so`,
             });
           }
         } else if (result.status === 'SKIPPED') outcome.skipped += 1;

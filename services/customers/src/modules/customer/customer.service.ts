@@ -4,6 +4,7 @@ import type { AuthUser } from '@crm/auth';
 import { fieldProblems, type FieldProblem } from '@crm/errors';
 import { OUTBOX_FIELD, appendEvents, type CloudEvent, type OutboxRelay } from '@crm/events';
 import { paginate, type Page, type PageArgs, type PageSort } from '@crm/mongo';
+import { duplicateKeysOf, DuplicateIndex } from './customer.duplicates.js';
 import { canWrite, departmentsOf, readFilter, seesIdentityNumbers, teamsOf, writeFilter } from './customer.access.js';
 import { maskIdentity, type IdentityVault } from './customer.crypto.js';
 import { customerCreated, customerDeleted, customerMerged, customerRestored, customerUpdated } from './customer.events.js';
@@ -132,7 +133,8 @@ export class CustomerService {
   async createMany(
     rows: Array<{ id: Types.ObjectId; input: CreateCustomerInput }>,
     user: AuthUser,
-  ): Promise<Array<{ id: string; status: 'CREATED' | 'SKIPPED' | 'INVALID'; problems?: FieldProblem[]; likelyDuplicates?: DuplicateCandidate[] }>> {
+    options: { duplicates?: DuplicateIndex } = {},
+  ): Promise<Array<{ id: string; status: 'CREATED' | 'SKIPPED' | 'INVALID'; problems?: FieldProblem[]; likelyDuplicates?: Array<{ customerId: string; reasons: DuplicateReason[] }> }>> {
     if (!canWrite(user)) throw new CustomerException('CUSTOMER_FORBIDDEN', 'Only sales staff and admins create customers');
     const now = new Date();
     const results = rows.map(({ id, input }) => {
@@ -152,15 +154,44 @@ export class CustomerService {
         for (const e of writeErrors) duplicates.add(valid[e.index]!.id);
       }
     }
-    // CUS-6 on import: rows created here that look like customers already known (or like each other).
-    const created = valid.filter((r) => !duplicates.has(r.id)).map((r) => r.record!);
-    const likely = await this.duplicatesAmong(created, user);
+    // CUS-6 on import: each row created is checked against the customers known before it (and the
+    // rows before it), in memory; then it is known too.
+    const likely = new Map<string, Array<{ customerId: string; reasons: DuplicateReason[] }>>();
+    if (options.duplicates) {
+      for (const r of valid) {
+        if (duplicates.has(r.id)) continue;
+        const keys = duplicateKeysOf(r.record!);
+        const matches = options.duplicates.match(keys);
+        matches.delete(r.id);
+        if (matches.size > 0) likely.set(r.id, [...matches].map(([customerId, reasons]) => ({ customerId, reasons })));
+        options.duplicates.add(r.id, keys);
+      }
+    }
     // Events go out with the relay's next batch (one Kafka request per batch, not per row).
     return results.map(({ id, status, problems }) => {
       if (status === 'CREATED' && duplicates.has(id)) return { id, status: 'SKIPPED' as const };
       const candidates = likely.get(id);
       return { id, status, ...(problems ? { problems } : {}), ...(candidates ? { likelyDuplicates: candidates } : {}) };
     });
+  }
+
+  /**
+   * The duplicate keys of every live customer the user can see, read in one pass (for an import job:
+   * see `DuplicateIndex`).
+   */
+  async duplicateIndex(user: AuthUser): Promise<DuplicateIndex> {
+    const index = new DuplicateIndex();
+    const visible = readFilter(user);
+    if (!visible) return index;
+    const cursor = this.customers.collection.find(
+      { $and: [visible, { deletedAt: null }] } as never,
+      { projection: { phones: 1, email: 1, identity: 1, nameSortKey: 1, organization: 1 }, batchSize: 2000 },
+    );
+    for await (const doc of cursor) {
+      const customer = doc as unknown as CustomerRecord;
+      index.add(customer._id.toHexString(), duplicateKeysOf(customer));
+    }
+    return index;
   }
 
   /**
