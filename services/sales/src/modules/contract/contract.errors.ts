@@ -1,0 +1,18 @@
+import { defineException } from '@crm/errors';
+
+export type ContractExceptionReason =
+  | 'CONTRACT_INVALID_INPUT'
+  | 'CONTRACT_NOT_FOUND'
+  | 'CONTRACT_FORBIDDEN'
+  | 'CONTRACT_INVALID_TRANSITION'
+  | 'CONTRACT_NOT_EDITABLE'
+  | 'CONTRACT_VERSION_CONFLICT';
+
+export const ContractException = defineException<ContractExceptionReason>('ContractException', {
+  CONTRACT_INVALID_INPUT: 'BAD_USER_INPUT',
+  CONTRACT_NOT_FOUND: 'NOT_FOUND',
+  CONTRACT_FORBIDDEN: 'FORBIDDEN',
+  CONTRACT_INVALID_TRANSITION: 'CONFLICT',
+  CONTRACT_NOT_EDITABLE: 'CONFLICT',
+  CONTRACT_VERSION_CONFLICT: 'CONFLICT',
+});

@@ -1,0 +1,20 @@
+import { defineException } from '@crm/errors';
+
+export type QuoteExceptionReason =
+  | 'QUOTE_INVALID_INPUT'
+  | 'QUOTE_NOT_FOUND'
+  | 'QUOTE_FORBIDDEN'
+  | 'QUOTE_INVALID_TRANSITION'
+  | 'QUOTE_NOT_EDITABLE'
+  | 'QUOTE_EXPIRED'
+  | 'QUOTE_VERSION_CONFLICT';
+
+export const QuoteException = defineException<QuoteExceptionReason>('QuoteException', {
+  QUOTE_INVALID_INPUT: 'BAD_USER_INPUT',
+  QUOTE_NOT_FOUND: 'NOT_FOUND',
+  QUOTE_FORBIDDEN: 'FORBIDDEN',
+  QUOTE_INVALID_TRANSITION: 'CONFLICT',
+  QUOTE_NOT_EDITABLE: 'CONFLICT',
+  QUOTE_EXPIRED: 'CONFLICT',
+  QUOTE_VERSION_CONFLICT: 'CONFLICT',
+});
