@@ -17,6 +17,7 @@ const config: CodegenConfig = {
           Product: '../modules/product/product.model.js#ProductRecord',
           StockLevel: '../modules/stock/stock.service.js#StockLevelView',
           StockMovement: '../modules/stock/stock.model.js#StockMovementRecord',
+          Expense: '../modules/expense/expense.model.js#ExpenseRecord',
           Customer: '../shared/customer-reference.resolvers.js#CustomerReference',
           Quote: '../modules/quote/quote.model.js#QuoteRecord',
           QuoteVersion: '../modules/quote/quote.model.js#QuoteVersionRecord',

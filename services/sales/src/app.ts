@@ -7,6 +7,9 @@ import { productResolvers } from './modules/product/product.resolvers.js';
 import { ProductService } from './modules/product/product.service.js';
 import { stockLevelModel, stockMovementModel } from './modules/stock/stock.model.js';
 import { stockResolvers } from './modules/stock/stock.resolvers.js';
+import { expenseModel } from './modules/expense/expense.model.js';
+import { expenseResolvers } from './modules/expense/expense.resolvers.js';
+import { ExpenseService } from './modules/expense/expense.service.js';
 import { StockService } from './modules/stock/stock.service.js';
 import { customerReferenceResolvers } from './shared/customer-reference.resolvers.js';
 import { contractModel } from './modules/contract/contract.model.js';
@@ -40,6 +43,9 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
       const stock = new StockService(stockLevels, stockMovementModel(connection), products, relay);
       // The relay's removal of published events joins the stock writes' queue (FerretDB v1 updates are not atomic).
       relay.register(stockLevels, { serializer: stock.serial });
+      const expenses = expenseModel(connection);
+      const expenseService = new ExpenseService(expenses, relay);
+      relay.register(expenses, { serializer: expenseService.serial });
       // Quotes, contracts, orders (SAL-4..6): the relay's event removal joins each one's write queue too.
       const [quotes, contracts, orders] = [quoteModel(connection), contractModel(connection), orderModel(connection)];
       const claims = new OnceClaims(connection);
@@ -57,9 +63,9 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
         { intervalMs: env.SALES_SCHEDULER_INTERVAL_MS, logger },
       );
       return {
-        services: { products: productService, stock, quotes: quoteService, contracts: contractService, orders: orderService },
-        resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, stockResolvers, quoteResolvers, contractResolvers, orderResolvers, { DateTime: DateTimeScalar, Date: DateScalar, SafeInt: SafeIntScalar }),
-        outboxModels: [products, stockLevels, quotes, contracts, orders],
+        services: { products: productService, stock, expenses: expenseService, quotes: quoteService, contracts: contractService, orders: orderService },
+        resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, stockResolvers, expenseResolvers, quoteResolvers, contractResolvers, orderResolvers, { DateTime: DateTimeScalar, Date: DateScalar, SafeInt: SafeIntScalar }),
+        outboxModels: [products, stockLevels, expenses, quotes, contracts, orders],
       };
     },
   });
