@@ -363,6 +363,23 @@ export class ContractService {
     });
   }
 
+  /** customer.merged: moves the contracts of a merged-away customer to the survivor (idempotent; `contract.updated` each). */
+  async repointCustomer(fromId: string, toId: string): Promise<number> {
+    const ids = (await this.contracts.find({ customerId: fromId }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>().exec()).map((doc) => doc._id);
+    let moved = 0;
+    for (const id of ids) {
+      moved += await this.serial.run(id.toHexString(), async () => {
+        for (let attempt = 0; attempt < 5; attempt += 1) {
+          const current = await this.contracts.findOne({ _id: id, customerId: fromId }).lean<ContractRecord>().exec();
+          if (!current) return 0;
+          if (await this.commit(current, { customerId: toId }, ContractEventType.UPDATED, { changed: ['customerId'], mergedCustomerId: fromId })) return 1;
+        }
+        throw new Error(`Contract ${id.toHexString()} kept changing while re-pointing its customer`);
+      });
+    }
+    return moved;
+  }
+
   /**
    * Scheduler job: ACTIVE contracts past their end date become EXPIRED with `contract.expired`. Each
    * is claimed first (`expired:<id>` in scheduler_claims), so two replicas never both expire one.

@@ -7,6 +7,8 @@ import type { OrderRecord, OrderStatus, PaymentStatus } from './order.model.js';
 /** Every event the order aggregate publishes (topic `<prefix>.order`; key = order id). */
 export const OrderEventType = {
   PLACED: 'order.placed',
+  /** Something other than status or payment changed (e.g. the customer, after a customer merge). */
+  UPDATED: 'order.updated',
   APPROVED: 'order.approved',
   REJECTED: 'order.rejected',
   SHIPPED: 'order.shipped',

@@ -523,6 +523,31 @@ export class OrderService {
     });
   }
 
+  /** customer.merged: moves the orders of a merged-away customer to the survivor (idempotent; `order.updated` each). */
+  async repointCustomer(fromId: string, toId: string): Promise<number> {
+    const ids = (await this.orders.find({ customerId: fromId }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>().exec()).map((doc) => doc._id);
+    let moved = 0;
+    for (const id of ids) {
+      moved += await this.serial.run(id.toHexString(), async () => {
+        for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+          const current = await this.orders.findOne({ _id: id, customerId: fromId }).lean<OrderRecord>().exec();
+          if (!current) return 0;
+          const next: OrderRecord = { ...current, customerId: toId, version: current.version + 1, updatedAt: new Date() };
+          const result = await this.orders.collection.updateOne(
+            { _id: id, version: current.version } as never,
+            { $set: { customerId: toId, version: next.version, updatedAt: next.updatedAt }, ...appendEvents([orderEvent(OrderEventType.UPDATED, next, { changed: ['customerId'], mergedCustomerId: fromId })]) } as never,
+          );
+          if (result.matchedCount === 1) {
+            this.relay.notify(this.orders, id);
+            return 1;
+          }
+        }
+        throw new Error(`Order ${id.toHexString()} kept changing while re-pointing its customer`);
+      });
+    }
+    return moved;
+  }
+
   /** Refunds everything paid: payment status REFUNDED (e.g. after a cancellation). */
   refund(id: string, note: string | null | undefined, user: AuthUser, expectedVersion?: number | null): Promise<OrderRecord> {
     const text = optionalText(1000).safeParse(note);

@@ -349,6 +349,23 @@ export class QuoteService {
     return order!;
   }
 
+  /** customer.merged: moves the quotes of a merged-away customer to the survivor (idempotent; `quote.updated` each). */
+  async repointCustomer(fromId: string, toId: string): Promise<number> {
+    const ids = (await this.quotes.find({ customerId: fromId }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>().exec()).map((doc) => doc._id);
+    let moved = 0;
+    for (const id of ids) {
+      moved += await this.serial.run(id.toHexString(), async () => {
+        for (let attempt = 0; attempt < 5; attempt += 1) {
+          const current = await this.quotes.findOne({ _id: id, customerId: fromId }).lean<QuoteRecord>().exec();
+          if (!current) return 0;
+          if (await this.commit(current, { customerId: toId }, (next) => [quoteEvent(QuoteEventType.UPDATED, next, { changed: ['customerId'], mergedCustomerId: fromId })])) return 1;
+        }
+        throw new Error(`Quote ${id.toHexString()} kept changing while re-pointing its customer`);
+      });
+    }
+    return moved;
+  }
+
   /**
    * Scheduler job: SENT quotes past `validUntil` become EXPIRED with `quote.expired`, each claimed
    * first so that one replica does it once.

@@ -203,6 +203,23 @@ describe('orders (SAL-6) against real Mongo, Kafka and Keycloak', () => {
     expect(await stockOf(item)).toEqual(final.status === 'SHIPPED' ? { onHand: 10, reserved: 10, available: 0 } : { onHand: 11, reserved: 10, available: 1 });
   });
 
+  it('moves a merged-away customer\'s quotes, contracts and orders to the survivor (customer.merged), once', async () => {
+    const item = await product(100, 10);
+    const [merged, survivor] = [customerId(), customerId()];
+    const order = await place([{ productId: item, quantity: 1 }], tokens['sales.rep'], { customerId: merged });
+    const quote = (await call(`mutation($input: CreateQuoteInput!) { createQuote(input: $input) { id } }`, { input: { customerId: merged, currency: 'CNY', lines: [{ productId: item, quantity: 1 }] } })).data!.createQuote;
+    const contract = (await call(`mutation($input: CreateContractInput!) { createContract(input: $input) { id } }`, {
+      input: { customerId: merged, title: 'Support', value: cny(100), startDate: '2027-01-01T00:00:00Z', endDate: '2028-01-01T00:00:00Z' },
+    })).data!.createContract;
+    const { services } = kit.running;
+    expect([await services.quotes.repointCustomer(merged, survivor), await services.contracts.repointCustomer(merged, survivor), await services.orders.repointCustomer(merged, survivor)]).toEqual([1, 1, 1]);
+    expect([await services.quotes.repointCustomer(merged, survivor), await services.contracts.repointCustomer(merged, survivor), await services.orders.repointCustomer(merged, survivor)]).toEqual([0, 0, 0]);
+    const read = await call(`query($o: ID!, $q: ID!, $c: ID!) { order(id: $o) { customerId version } quote(id: $q) { customerId } contract(id: $c) { customerId } }`, { o: order.id, q: quote.id, c: contract.id });
+    expect(read.data).toEqual({ order: { customerId: survivor, version: 2 }, quote: { customerId: survivor }, contract: { customerId: survivor } });
+    const updated = await orderEvents.find((e) => e.subject === order.id && e.type === 'order.updated');
+    expect(updated.event.data).toMatchObject({ customerId: survivor, changed: ['customerId'], mergedCustomerId: merged });
+  });
+
   it('rejects bad input with BAD_USER_INPUT and field details, writing nothing', async () => {
     const cnyItem = await product(100, 5);
     const usdItem = await product(100, 5, 'USD');
