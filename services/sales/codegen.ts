@@ -15,6 +15,9 @@ const config: CodegenConfig = {
         contextType: '../context.js#SalesContext',
         mappers: {
           Product: '../modules/product/product.model.js#ProductRecord',
+          Lead: '../modules/lead/lead.model.js#LeadRecord',
+          Opportunity: '../modules/opportunity/opportunity.model.js#OpportunityRecord',
+          Pipeline: '../modules/pipeline/pipeline.model.js#PipelineRecord',
           StockLevel: '../modules/stock/stock.service.js#StockLevelView',
           StockMovement: '../modules/stock/stock.model.js#StockMovementRecord',
           Expense: '../modules/expense/expense.model.js#ExpenseRecord',

@@ -23,6 +23,19 @@ import { quoteResolvers } from './modules/quote/quote.resolvers.js';
 import { QuoteService } from './modules/quote/quote.service.js';
 import { productCatalog } from './shared/pricing.js';
 import { OnceClaims, SalesScheduler } from './shared/scheduler.js';
+import { createCustomerLinkConsumer } from './modules/customer-link/customer-link.consumer.js';
+import { CustomerLinkRegistry } from './modules/customer-link/customer-link.registry.js';
+import { forecastResolvers } from './modules/forecast/forecast.resolvers.js';
+import { ForecastService } from './modules/forecast/forecast.service.js';
+import { leadModel } from './modules/lead/lead.model.js';
+import { leadResolvers } from './modules/lead/lead.resolvers.js';
+import { LeadService } from './modules/lead/lead.service.js';
+import { opportunityModel } from './modules/opportunity/opportunity.model.js';
+import { opportunityResolvers } from './modules/opportunity/opportunity.resolvers.js';
+import { OpportunityService } from './modules/opportunity/opportunity.service.js';
+import { pipelineModel } from './modules/pipeline/pipeline.model.js';
+import { pipelineResolvers } from './modules/pipeline/pipeline.resolvers.js';
+import { PipelineService } from './modules/pipeline/pipeline.service.js';
 
 export const SERVICE_NAME = 'sales';
 export const typeDefs = loadSchema(new URL('..', import.meta.url));
@@ -35,7 +48,7 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
     env,
     typeDefs,
     handleSignals: options.handleSignals ?? false,
-    setup: ({ connection, relay, logger }) => {
+    setup: ({ connection, relay, logger, kafka }) => {
       const products = productModel(connection);
       const productService = new ProductService(products, relay);
       relay.register(products, { serializer: productService.serial });
@@ -62,10 +75,25 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
         ],
         { intervalMs: env.SALES_SCHEDULER_INTERVAL_MS, logger },
       );
+      // Leads, opportunities, pipeline, forecast (SAL-2, SAL-3, SAL-8); customer.merged re-points customer ids.
+      const [leads, opportunities] = [leadModel(connection), opportunityModel(connection)];
+      const pipeline = new PipelineService(pipelineModel(connection));
+      const opportunityService = new OpportunityService(opportunities, pipeline, relay);
+      pipeline.useStageUsage((keys) => opportunityService.stagesInUse(keys));
+      const leadService = new LeadService(leads, opportunityService, relay);
+      relay.register(leads, { serializer: leadService.serial }).register(opportunities, { serializer: opportunityService.serial });
+      // Every sales module with a customerId registers here (see README, customer-link).
+      const customerLinks = new CustomerLinkRegistry()
+        .register('leads', (from, to) => leadService.repointCustomer(from, to))
+        .register('opportunities', (from, to) => opportunityService.repointCustomer(from, to))
+        .register('quotes', (from, to) => quoteService.repointCustomer(from, to))
+        .register('contracts', (from, to) => contractService.repointCustomer(from, to))
+        .register('orders', (from, to) => orderService.repointCustomer(from, to));
       return {
-        services: { products: productService, stock, expenses: expenseService, quotes: quoteService, contracts: contractService, orders: orderService },
-        resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, stockResolvers, expenseResolvers, quoteResolvers, contractResolvers, orderResolvers, { DateTime: DateTimeScalar, Date: DateScalar, SafeInt: SafeIntScalar }),
-        outboxModels: [products, stockLevels, expenses, quotes, contracts, orders],
+        services: { products: productService, stock, expenses: expenseService, quotes: quoteService, contracts: contractService, orders: orderService, leads: leadService, opportunities: opportunityService, pipeline, forecast: new ForecastService(opportunityService, pipeline), customerLinks },
+        resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, stockResolvers, expenseResolvers, quoteResolvers, contractResolvers, orderResolvers, leadResolvers, opportunityResolvers, pipelineResolvers, forecastResolvers, { DateTime: DateTimeScalar, Date: DateScalar, SafeInt: SafeIntScalar }),
+        outboxModels: [products, stockLevels, expenses, quotes, contracts, orders, leads, opportunities],
+        consumers: [createCustomerLinkConsumer({ client: kafka, connection, registry: customerLinks, logger })],
       };
     },
   });

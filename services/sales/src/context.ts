@@ -5,6 +5,11 @@ import type { ExpenseService } from './modules/expense/expense.service.js';
 import type { ContractService } from './modules/contract/contract.service.js';
 import type { OrderService } from './modules/order/order.service.js';
 import type { QuoteService } from './modules/quote/quote.service.js';
+import type { CustomerLinkRegistry } from './modules/customer-link/customer-link.registry.js';
+import type { ForecastService } from './modules/forecast/forecast.service.js';
+import type { LeadService } from './modules/lead/lead.service.js';
+import type { OpportunityService } from './modules/opportunity/opportunity.service.js';
+import type { PipelineService } from './modules/pipeline/pipeline.service.js';
 
 export interface SalesServices {
   products: ProductService;
@@ -13,6 +18,12 @@ export interface SalesServices {
   quotes: QuoteService;
   contracts: ContractService;
   orders: OrderService;
+  leads: LeadService;
+  opportunities: OpportunityService;
+  pipeline: PipelineService;
+  forecast: ForecastService;
+  /** customer.merged: how each module re-points its customer ids (modules register in app.ts). */
+  customerLinks: CustomerLinkRegistry;
 }
 
 export type SalesContext = RequestContext<SalesServices>;
