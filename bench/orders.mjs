@@ -27,6 +27,7 @@ const fileEnv = Object.fromEntries(
 const infra = { ...fileEnv, ...Object.fromEntries(['MONGO_URL', 'KAFKA_BROKERS', 'KEYCLOAK_URL', 'KEYCLOAK_REALM'].filter((k) => process.env[k]).map((k) => [k, process.env[k]])) };
 const [orders = 10_000, concurrency = 8, productCount = 50] = process.argv.slice(2).map(Number);
 const DIRECT_EVERY = 5;
+const pct = (list, p) => [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor((p / 100) * list.length))] ?? NaN;
 const fmt = (n) => n.toLocaleString('en-US');
 
 // Access tokens live minutes: log in again when the one in hand is a minute old.
@@ -117,6 +118,7 @@ try {
 
   // --- the run --------------------------------------------------------------------------------------
   let next = 0;
+  let reported = 0;
   let lastReport = performance.now();
   const started = performance.now();
   const worker = async () => {
@@ -127,15 +129,17 @@ try {
       await placeVia('gateway', i);
       if (i % DIRECT_EVERY === DIRECT_EVERY - 1) await placeVia('direct', orders + i);
       if (performance.now() - lastReport > 15_000) {
+        // Progress with the figures so far (a run stopped early still says something).
+        const recent = timings.gateway.slice(reported);
+        console.log(`  ${fmt(timings.gateway.length)}/${fmt(orders)} after ${((performance.now() - started) / 1000).toFixed(0)} s: last ${((recent.length / (performance.now() - lastReport)) * 1000).toFixed(1)} orders/s, p95 ${pct(recent, 95).toFixed(0)} ms`);
         lastReport = performance.now();
-        console.log(`  ${fmt(timings.gateway.length)}/${fmt(orders)} after ${((lastReport - started) / 1000).toFixed(0)} s`);
+        reported = timings.gateway.length;
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
 
-  const pct = (list, p) => [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor((p / 100) * list.length))] ?? NaN;
   const mean = (list) => list.reduce((a, b) => a + b, 0) / list.length;
   const line = (label, list) => `${label}: ${fmt(list.length)} orders, p50 ${pct(list, 50).toFixed(1)} ms, p95 ${pct(list, 95).toFixed(1)} ms, mean ${mean(list).toFixed(1)} ms`;
   const placed = timings.gateway.length + timings.direct.length;
