@@ -117,6 +117,9 @@ try {
   };
 
   // --- the run --------------------------------------------------------------------------------------
+  // Ctrl-C (or SIGTERM) ends the run early: the workers stop, the summary prints, the platform stops.
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => (stopping = true));
   let next = 0;
   let reported = 0;
   let lastReport = performance.now();
@@ -125,7 +128,7 @@ try {
     for (;;) {
       const i = next;
       next += 1;
-      if (i >= orders) return;
+      if (i >= orders || stopping) return;
       await placeVia('gateway', i);
       if (i % DIRECT_EVERY === DIRECT_EVERY - 1) await placeVia('direct', orders + i);
       if (performance.now() - lastReport > 15_000) {
