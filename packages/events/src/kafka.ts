@@ -79,13 +79,29 @@ export class KafkaClient {
     return topicFor(eventType, this.topicPrefix);
   }
 
-  /** Creates missing topics (existing ones are left alone). */
-  async ensureTopics(topics: string[], numPartitions = 3): Promise<void> {
+  /**
+   * Creates missing topics (existing ones are left alone) and returns once every partition of every
+   * topic has a leader. Several processes starting together create the same topics: the losers of
+   * that race see "already exists" at once, while the winner's partitions may still lack a leader
+   * ("This server does not host this topic-partition" for the next metadata request), so everyone waits.
+   */
+  async ensureTopics(topics: string[], numPartitions = 3, timeoutMs = 30_000): Promise<void> {
     const admin = await this.getAdmin();
+    const wanted = [...new Set(topics)];
     const existing = new Set(await admin.listTopics());
-    const missing = [...new Set(topics)].filter((topic) => !existing.has(topic));
-    if (missing.length === 0) return;
-    await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions })) });
+    const missing = wanted.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions })) });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const { topics: described } = await admin.fetchTopicMetadata({ topics: wanted });
+        if (described.length === wanted.length && described.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`Kafka topics without a leader after ${timeoutMs} ms: ${wanted.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 
   /** True when a broker answers a metadata request. */
