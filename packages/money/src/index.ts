@@ -44,6 +44,32 @@ export function formatMoney({ amountMinor, currency }: Money): string {
   return `${sign}${major} ${currency}`;
 }
 
+/** Why a decimal amount cannot be converted (see {@link parseDecimalAmount}). */
+export class DecimalAmountError extends Error {
+  override name = 'DecimalAmountError';
+}
+
+const DECIMAL = /^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$/;
+
+/**
+ * A decimal amount in major units as people write it (`1299.00`, `1,299.5`, `-3`, `0.05`) as exact
+ * integer minor units of `currency`, by string arithmetic only (never through a float). More fraction
+ * digits than the currency has (`12.345` CNY), anything but digits, one `.` and thousands commas, and
+ * amounts beyond 2^53-1 minor units throw a {@link DecimalAmountError}.
+ */
+export function parseDecimalAmount(text: string, currency: string): number {
+  const match = DECIMAL.exec(text.trim());
+  if (!match) throw new DecimalAmountError(`Not a decimal amount: ${JSON.stringify(text)} (e.g. 1299.00)`);
+  const [, sign, whole, fraction = ''] = match;
+  const digits = minorUnitDigits(currency);
+  if (fraction.length > digits) {
+    throw new DecimalAmountError(digits === 0 ? `${currency} has no minor units: a whole amount` : `At most ${digits} decimals for ${currency}`);
+  }
+  const minor = BigInt(whole!.replace(/,/g, '') + fraction.padEnd(digits, '0')) * (sign === '-' ? -1n : 1n);
+  if (minor > BigInt(Number.MAX_SAFE_INTEGER) || minor < -BigInt(Number.MAX_SAFE_INTEGER)) throw new DecimalAmountError('Too large');
+  return Number(minor);
+}
+
 function toSafeInt(value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
     throw new GraphQLError('SafeInt must be an integer between -(2^53-1) and 2^53-1', { extensions: { code: 'BAD_USER_INPUT' } });
