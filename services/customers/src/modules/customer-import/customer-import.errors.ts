@@ -1,10 +1,6 @@
 import { defineException } from '@crm/errors';
+import { IMPORT_JOB_ERROR_CODES, type ImportJobReason } from '@crm/import-jobs';
 
-export type CustomerImportExceptionReason = 'IMPORT_NOT_FOUND' | 'IMPORT_INVALID_INPUT' | 'IMPORT_FORBIDDEN' | 'IMPORT_NOT_UPLOADING';
+export type CustomerImportExceptionReason = ImportJobReason;
 
-export const CustomerImportException = defineException<CustomerImportExceptionReason>('CustomerImportException', {
-  IMPORT_NOT_FOUND: 'NOT_FOUND',
-  IMPORT_INVALID_INPUT: 'BAD_USER_INPUT',
-  IMPORT_FORBIDDEN: 'FORBIDDEN',
-  IMPORT_NOT_UPLOADING: 'CONFLICT',
-});
+export const CustomerImportException = defineException<CustomerImportExceptionReason>('CustomerImportException', IMPORT_JOB_ERROR_CODES);

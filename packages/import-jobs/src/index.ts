@@ -1,0 +1,3 @@
+export * from './sheet.js';
+export * from './model.js';
+export * from './runner.js';
