@@ -21,6 +21,8 @@ const config: CodegenConfig = {
           StockLevel: '../modules/stock/stock.service.js#StockLevelView',
           StockMovement: '../modules/stock/stock.model.js#StockMovementRecord',
           Expense: '../modules/expense/expense.model.js#ExpenseRecord',
+          ProductImportJob: '../modules/product-import/product-import.model.js#ProductImportJobRecord',
+          ProductImportRowError: '@crm/import-jobs#ImportRowError',
           Customer: '../shared/customer-reference.resolvers.js#CustomerReference',
           Quote: '../modules/quote/quote.model.js#QuoteRecord',
           QuoteVersion: '../modules/quote/quote.model.js#QuoteVersionRecord',

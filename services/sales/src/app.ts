@@ -10,6 +10,9 @@ import { stockResolvers } from './modules/stock/stock.resolvers.js';
 import { expenseModel } from './modules/expense/expense.model.js';
 import { expenseResolvers } from './modules/expense/expense.resolvers.js';
 import { ExpenseService } from './modules/expense/expense.service.js';
+import { productImportModels } from './modules/product-import/product-import.model.js';
+import { productImportResolvers } from './modules/product-import/product-import.resolvers.js';
+import { ProductImportService } from './modules/product-import/product-import.service.js';
 import { StockService } from './modules/stock/stock.service.js';
 import { customerReferenceResolvers } from './shared/customer-reference.resolvers.js';
 import { contractModel } from './modules/contract/contract.model.js';
@@ -59,6 +62,7 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
       const expenses = expenseModel(connection);
       const expenseService = new ExpenseService(expenses, relay);
       relay.register(expenses, { serializer: expenseService.serial });
+      const productImports = new ProductImportService(productImportModels(connection), productService, logger.child({ module: 'product-import' }), { relay });
       // Quotes, contracts, orders (SAL-4..6): the relay's event removal joins each one's write queue too.
       const [quotes, contracts, orders] = [quoteModel(connection), contractModel(connection), orderModel(connection)];
       const claims = new OnceClaims(connection);
@@ -88,10 +92,11 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
         .register('opportunities', (from, to) => opportunityService.repointCustomer(from, to))
         .register('quotes', (from, to) => quoteService.repointCustomer(from, to))
         .register('contracts', (from, to) => contractService.repointCustomer(from, to))
-        .register('orders', (from, to) => orderService.repointCustomer(from, to));
+        .register('orders', (from, to) => orderService.repointCustomer(from, to))
+        .register('expenses', (from, to) => expenseService.repointCustomer(from, to));
       return {
-        services: { products: productService, stock, expenses: expenseService, quotes: quoteService, contracts: contractService, orders: orderService, leads: leadService, opportunities: opportunityService, pipeline, forecast: new ForecastService(opportunityService, pipeline), customerLinks },
-        resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, stockResolvers, expenseResolvers, quoteResolvers, contractResolvers, orderResolvers, leadResolvers, opportunityResolvers, pipelineResolvers, forecastResolvers, { DateTime: DateTimeScalar, Date: DateScalar, SafeInt: SafeIntScalar }),
+        services: { products: productService, stock, expenses: expenseService, productImports, quotes: quoteService, contracts: contractService, orders: orderService, leads: leadService, opportunities: opportunityService, pipeline, forecast: new ForecastService(opportunityService, pipeline), customerLinks },
+        resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, stockResolvers, expenseResolvers, productImportResolvers, quoteResolvers, contractResolvers, orderResolvers, leadResolvers, opportunityResolvers, pipelineResolvers, forecastResolvers, { DateTime: DateTimeScalar, Date: DateScalar, SafeInt: SafeIntScalar }),
         outboxModels: [products, stockLevels, expenses, quotes, contracts, orders, leads, opportunities],
         consumers: [createCustomerLinkConsumer({ client: kafka, connection, registry: customerLinks, logger })],
       };
@@ -102,5 +107,6 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
   salesScheduler.start();
   if (options.handleSignals) for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void salesScheduler.stop());
   const stop = running.stop;
-  return { ...running, scheduler: salesScheduler, stop: async () => (await salesScheduler.stop(), stop()) };
+  // Import jobs stop after their current batch (left QUEUED for a later run) before Mongo closes.
+  return { ...running, scheduler: salesScheduler, stop: async () => (await salesScheduler.stop(), await running.services.productImports.stop(), stop()) };
 }

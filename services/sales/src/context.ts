@@ -2,6 +2,7 @@ import type { RequestContext } from '@crm/subgraph';
 import type { ProductService } from './modules/product/product.service.js';
 import type { StockService } from './modules/stock/stock.service.js';
 import type { ExpenseService } from './modules/expense/expense.service.js';
+import type { ProductImportService } from './modules/product-import/product-import.service.js';
 import type { ContractService } from './modules/contract/contract.service.js';
 import type { OrderService } from './modules/order/order.service.js';
 import type { QuoteService } from './modules/quote/quote.service.js';
@@ -15,6 +16,7 @@ export interface SalesServices {
   products: ProductService;
   stock: StockService;
   expenses: ExpenseService;
+  productImports: ProductImportService;
   quotes: QuoteService;
   contracts: ContractService;
   orders: OrderService;

@@ -165,7 +165,8 @@ export class ProductService {
       return { id: id.toHexString(), status: 'CREATED' as const, record: this.newRecord(parsed.data, id, now) };
     });
     const valid = results.filter((r) => r.status === 'CREATED');
-    const skipped = new Set<string>();
+    // By position, not id: two rows of one SKU share an id, and only the second is the duplicate.
+    const skipped = new Set<(typeof results)[number]>();
     if (valid.length > 0) {
       try {
         await this.products.collection.insertMany(
@@ -175,10 +176,13 @@ export class ProductService {
       } catch (error) {
         const writeErrors = (error as { writeErrors?: Array<{ index: number; code?: number }> }).writeErrors;
         if (!Array.isArray(writeErrors) || writeErrors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
-        for (const e of writeErrors) skipped.add(valid[e.index]!.id);
+        for (const e of writeErrors) skipped.add(valid[e.index]!);
       }
     }
-    return results.map(({ id, status, problems }) => (status === 'CREATED' && skipped.has(id) ? { id, status: 'SKIPPED' as const } : { id, status, ...(problems ? { problems } : {}) }));
+    return results.map((result) => {
+      const { id, status, problems } = result;
+      return status === 'CREATED' && skipped.has(result) ? { id, status: 'SKIPPED' as const } : { id, status, ...(problems ? { problems } : {}) };
+    });
   }
 
   async update(id: string, input: UpdateProductInput, user: AuthUser, expectedVersion?: number | null): Promise<ProductRecord> {

@@ -240,6 +240,18 @@ describe('sales subgraph: expenses (SAL-7, real Mongo, Kafka, Keycloak)', () => 
     await eventually(async () => watcher.seen.filter((w) => w.event.type === 'expense.deleted' && w.event.data.customerId === customerId).length === 5, 15_000);
   });
 
+  it('moves a merged-away customer\'s expenses to the survivor (customer.merged via customer-link), once', async () => {
+    expect(running.services.customerLinks.modules).toContain('expenses');
+    const [from, to] = [newCustomerId(), newCustomerId()];
+    const expense = await record({ subject: 'Before the merge', customerId: from });
+    expect(await running.services.customerLinks.repoint(from, to)).toMatchObject({ expenses: 1 });
+    expect(await running.services.expenses.repointCustomer(from, to)).toBe(0);
+    expect(await subjectsOf(to, repToken)).toEqual(['Before the merge']);
+    expect(await subjectsOf(from, repToken)).toEqual([]);
+    const { event } = await watcher.find((e) => e.subject === expense.id && e.type === 'expense.updated', 15_000);
+    expect(event.data).toMatchObject({ customerId: to, changed: ['customerId'], version: 2 });
+  });
+
   it('pages with cursors, newest day first', async () => {
     const customerId = newCustomerId();
     for (const day of ['2026-01-01', '2026-01-03', '2026-01-02']) await record({ subject: day, date: day, customerId });
