@@ -90,7 +90,9 @@ export class KafkaClient {
     const wanted = [...new Set(topics)];
     const existing = new Set(await admin.listTopics());
     const missing = wanted.filter((topic) => !existing.has(topic));
-    if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions })) });
+    // Not kafkajs' own `waitForLeaders`: its wait rejects a promise nobody awaits when the metadata
+    // answer is UNKNOWN_TOPIC_OR_PARTITION, which ended the process (seen when services start together).
+    if (missing.length > 0) await admin.createTopics({ waitForLeaders: false, topics: missing.map((topic) => ({ topic, numPartitions })) });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
