@@ -49,7 +49,13 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** How often to look for events left behind (e.g. by a crash between write and publish). */
   pollIntervalMs?: number;
+  /** Documents whose events go to Kafka in one request (and are removed right after). */
   batchSize?: number;
+  /**
+   * Documents read per query. FerretDB answers the query by scanning the whole collection, so after
+   * a bulk import (100,000 documents with events) one scan per `batchSize` made publishing quadratic.
+   */
+  scanSize?: number;
 }
 
 export class OutboxRelay {
@@ -62,10 +68,12 @@ export class OutboxRelay {
   private interrupted = false;
   private readonly pollIntervalMs: number;
   private readonly batchSize: number;
+  private readonly scanSize: number;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.batchSize = options.batchSize ?? 100;
+    this.scanSize = Math.max(this.batchSize, options.scanSize ?? this.batchSize * 20);
   }
 
   register(model: AnyModel, options: OutboxRegistration = {}): this {
@@ -110,6 +118,26 @@ export class OutboxRelay {
     await this.removing(model, id, () => model.collection.updateOne({ _id: id as never }, { $pullAll: { [OUTBOX_FIELD]: pending } } as never));
   }
 
+  /** Publishes the events of these documents in one request, then removes exactly those from each. */
+  private async publishBatch(model: AnyModel, free: Array<{ _id: unknown; [OUTBOX_FIELD]: CloudEvent[] }>): Promise<void> {
+    await this.options.publisher.publish(free.flatMap((doc) => doc[OUTBOX_FIELD]));
+    // FerretDB v1 holds one pooled SQLite connection (100 per database) per statement of an
+    // `update` command until the command ends: 100 statements in one command hang that database.
+    const serialized = this.serializers.has(model.collection.collectionName);
+    for (let i = 0; serialized && i < free.length; i += 1) {
+      const doc = free[i]!;
+      await this.removing(model, doc._id, () => model.collection.updateOne({ _id: doc._id as never }, { $pullAll: { [OUTBOX_FIELD]: doc[OUTBOX_FIELD] } } as never));
+    }
+    for (let i = 0; !serialized && i < free.length; i += UPDATES_PER_COMMAND) {
+      await model.collection.bulkWrite(
+        free
+          .slice(i, i + UPDATES_PER_COMMAND)
+          .map((doc) => ({ updateOne: { filter: { _id: doc._id as never }, update: { $pullAll: { [OUTBOX_FIELD]: doc[OUTBOX_FIELD] } } as never } })),
+        { ordered: false },
+      );
+    }
+  }
+
   /**
    * Publishes everything pending in every registered collection, a batch of documents per Kafka
    * request (a bulk import leaves thousands), then removes exactly what was published from each.
@@ -119,34 +147,21 @@ export class OutboxRelay {
     for (const model of this.models.values()) {
       for (;;) {
         if (this.interrupted) return documents;
-        const batch = (await model.collection
+        const scanned = (await model.collection
           .find({ [`${OUTBOX_FIELD}.0`]: { $exists: true } }, { projection: { [OUTBOX_FIELD]: 1 } })
-          .limit(this.batchSize)
+          .limit(this.scanSize)
           .toArray()) as Array<{ _id: unknown; [OUTBOX_FIELD]: CloudEvent[] }>;
-        if (batch.length === 0) break;
-        // Documents being published by notify() right now are left to it (keeps per-aggregate order).
-        const free = batch.filter((doc) => !this.inFlight.has(`${model.collection.collectionName}:${String(doc._id)}`));
-        if (free.length > 0) {
-          await this.options.publisher.publish(free.flatMap((doc) => doc[OUTBOX_FIELD]));
-          // FerretDB v1 holds one pooled SQLite connection (100 per database) per statement of an
-          // `update` command until the command ends: 100 statements in one command hang that database.
-          const serialized = this.serializers.has(model.collection.collectionName);
-          for (let i = 0; serialized && i < free.length; i += 1) {
-            const doc = free[i]!;
-            await this.removing(model, doc._id, () => model.collection.updateOne({ _id: doc._id as never }, { $pullAll: { [OUTBOX_FIELD]: doc[OUTBOX_FIELD] } } as never));
-          }
-          for (let i = 0; !serialized && i < free.length; i += UPDATES_PER_COMMAND) {
-            await model.collection.bulkWrite(
-              free
-                .slice(i, i + UPDATES_PER_COMMAND)
-                .map((doc) => ({ updateOne: { filter: { _id: doc._id as never }, update: { $pullAll: { [OUTBOX_FIELD]: doc[OUTBOX_FIELD] } } as never } })),
-              { ordered: false },
-            );
-          }
+        if (scanned.length === 0) break;
+        for (let start = 0; start < scanned.length; start += this.batchSize) {
+          if (this.interrupted) return documents;
+          const batch = scanned.slice(start, start + this.batchSize);
+          // Documents being published by notify() right now are left to it (keeps per-aggregate order).
+          const free = batch.filter((doc) => !this.inFlight.has(`${model.collection.collectionName}:${String(doc._id)}`));
+          if (free.length > 0) await this.publishBatch(model, free);
+          await Promise.allSettled(this.inFlight.values());
+          documents += batch.length;
         }
-        await Promise.allSettled(this.inFlight.values());
-        documents += batch.length;
-        if (batch.length < this.batchSize) break;
+        if (scanned.length < this.scanSize) break;
       }
     }
     return documents;
