@@ -49,6 +49,13 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** How often to look for events left behind (e.g. by a crash between write and publish). */
   pollIntervalMs?: number;
+  /**
+   * Polls that find nothing double the wait up to this (default 30 s); a poll that finds something or
+   * a failed publication brings it back to `pollIntervalMs`. The normal path publishes at once
+   * (`notify`), and each poll scans every registered collection on FerretDB: polling an idle service
+   * every second costs more as its collections grow and finds nothing.
+   */
+  maxPollIntervalMs?: number;
   /** Documents whose events go to Kafka in one request (and are removed right after). */
   batchSize?: number;
   /**
@@ -69,9 +76,13 @@ export class OutboxRelay {
   private readonly pollIntervalMs: number;
   private readonly batchSize: number;
   private readonly scanSize: number;
+  private readonly maxPollIntervalMs: number;
+  private nextPollMs: number;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.maxPollIntervalMs = Math.max(this.pollIntervalMs, options.maxPollIntervalMs ?? 30_000);
+    this.nextPollMs = this.pollIntervalMs;
     this.batchSize = options.batchSize ?? 100;
     this.scanSize = Math.max(this.batchSize, options.scanSize ?? this.batchSize * 20);
   }
@@ -92,6 +103,7 @@ export class OutboxRelay {
   notify(model: AnyModel, id: unknown): void {
     this.publishDocument(model, id).catch((error: unknown) => {
       this.options.logger.warn({ err: error, collection: model.collection.collectionName }, 'outbox publish failed; poller will retry');
+      this.pollSoon();
     });
   }
 
@@ -170,16 +182,35 @@ export class OutboxRelay {
   start(): void {
     if (this.timer) return;
     const tick = () => {
+      this.pollRunning = true;
       this.polling = this.drain()
         .then((count) => {
           if (count > 0) this.options.logger.info({ documents: count }, 'outbox poller published left-over events');
+          this.nextPollMs = count > 0 ? this.pollIntervalMs : Math.min(this.maxPollIntervalMs, this.nextPollMs * 2);
         })
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'outbox poll failed'))
+        .catch((error: unknown) => {
+          this.options.logger.warn({ err: error }, 'outbox poll failed');
+          this.nextPollMs = this.pollIntervalMs;
+        })
         .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, this.pollIntervalMs);
+          this.pollRunning = false;
+          if (this.timer) this.timer = setTimeout(tick, this.nextPollMs);
         });
     };
+    this.tick = tick;
     this.timer = setTimeout(tick, 0);
+  }
+
+  private tick: (() => void) | undefined;
+  private pollRunning = false;
+
+  /** Brings the next poll forward to `pollIntervalMs` from now (a publication failed). */
+  private pollSoon(): void {
+    this.nextPollMs = this.pollIntervalMs;
+    // During a poll its end schedules with the new interval; between polls the timer is re-armed.
+    if (!this.timer || !this.tick || this.pollRunning) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.tick, this.pollIntervalMs);
   }
 
   /**
