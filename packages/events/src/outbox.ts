@@ -198,14 +198,18 @@ export class OutboxRelay {
         });
     };
     this.tick = tick;
+    this.nextPollMs = this.pollIntervalMs;
     this.timer = setTimeout(tick, 0);
   }
 
   private tick: (() => void) | undefined;
   private pollRunning = false;
 
-  /** Brings the next poll forward to `pollIntervalMs` from now (a publication failed). */
-  private pollSoon(): void {
+  /**
+   * Brings the next poll forward to `pollIntervalMs` from now: after a failed publication, or after a
+   * bulk write that leaves its events to the poller (one Kafka request per batch, not per document).
+   */
+  pollSoon(): void {
     this.nextPollMs = this.pollIntervalMs;
     // During a poll its end schedules with the new interval; between polls the timer is re-armed.
     if (!this.timer || !this.tick || this.pollRunning) return;

@@ -167,7 +167,8 @@ export class CustomerService {
         options.duplicates.add(r.id, keys);
       }
     }
-    // Events go out with the relay's next batch (one Kafka request per batch, not per row).
+    // Events go out with the relay's next batch (one Kafka request per batch, not per row), soon.
+    if (valid.length > duplicates.size) this.relay.pollSoon();
     return results.map(({ id, status, problems }) => {
       if (status === 'CREATED' && duplicates.has(id)) return { id, status: 'SKIPPED' as const };
       const candidates = likely.get(id);

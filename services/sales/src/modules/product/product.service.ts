@@ -179,6 +179,8 @@ export class ProductService {
         for (const e of writeErrors) skipped.add(valid[e.index]!);
       }
     }
+    // Their events go out with the relay's next poll, brought forward (one Kafka request per batch).
+    this.relay.pollSoon();
     return results.map((result) => {
       const { id, status, problems } = result;
       return status === 'CREATED' && skipped.has(result) ? { id, status: 'SKIPPED' as const } : { id, status, ...(problems ? { problems } : {}) };
