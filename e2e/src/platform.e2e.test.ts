@@ -3,30 +3,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD, eventually, graphql, login, repoRoot, testInfra } from '@crm/testing';
-// @ts-expect-error plain ESM launcher shared with `pnpm start`
-import { startPlatform } from '../../scripts/platform.mjs';
-
-interface Platform {
-  gatewayUrl: string;
-  subgraphs: Record<string, { url: string; secret: string }>;
-  stop: () => Promise<Record<string, number | string | null>>;
-}
+import { describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD, eventually, graphql, login } from '@crm/testing';
+import { e2ePlatform, root } from './platform.js';
 
 const execFileAsync = promisify(execFile);
-const infra = await testInfra();
-const root = repoRoot(fileURLToPath(new URL('.', import.meta.url)));
-const logDir = mkdtempSync(join(tmpdir(), 'crm-e2e-'));
-const platform: Platform = await startPlatform({
-  root,
-  infra: { MONGO_URL: infra.mongoUrl, KAFKA_BROKERS: infra.kafkaBrokers.join(','), KEYCLOAK_URL: infra.keycloakUrl, KEYCLOAK_REALM: infra.realm },
-  ephemeral: true,
-  logDir,
-  logLevel: 'warn',
-});
-afterAll(() => platform.stop());
+const { infra, platform, logDir } = await e2ePlatform('platform');
 
 const asUser = (token: string) => (query: string, variables: Record<string, unknown> = {}) =>
   graphql<Record<string, any>>(platform.gatewayUrl, query, variables, { authorization: `Bearer ${token}` });

@@ -1,27 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import { eventually, graphql, login, repoRoot, testInfra } from '@crm/testing';
-// @ts-expect-error plain ESM launcher shared with `pnpm start`
-import { startPlatform } from '../../scripts/platform.mjs';
+import { describe, expect, it } from 'vitest';
+import { eventually, graphql, login } from '@crm/testing';
+import { e2ePlatform } from './platform.js';
 
-interface Platform {
-  gatewayUrl: string;
-  stop: () => Promise<Record<string, number | string | null>>;
-}
-
-const infra = await testInfra();
-const logDir = mkdtempSync(join(tmpdir(), 'crm-e2e-pipeline-'));
-const platform: Platform = await startPlatform({
-  root: repoRoot(fileURLToPath(new URL('.', import.meta.url))),
-  infra: { MONGO_URL: infra.mongoUrl, KAFKA_BROKERS: infra.kafkaBrokers.join(','), KEYCLOAK_URL: infra.keycloakUrl, KEYCLOAK_REALM: infra.realm },
-  ephemeral: true,
-  logDir,
-  logLevel: 'warn',
-});
-afterAll(() => platform.stop());
+const { infra, platform, logDir } = await e2ePlatform('pipeline');
 
 const asUser = (token: string) => (query: string, variables: Record<string, unknown> = {}) =>
   graphql<Record<string, any>>(platform.gatewayUrl, query, variables, { authorization: `Bearer ${token}` });

@@ -5,6 +5,7 @@ import ExcelJS from 'exceljs';
 import type { AuthUser } from '@crm/auth';
 import type { CustomerRecord } from '../customer/customer.model.js';
 import type { CustomerService } from '../customer/customer.service.js';
+import { IGNORED_COLUMNS, IMPORT_COLUMNS, type ImportColumn } from '../customer-import/customer-import.parse.js';
 
 export const EXPORT_FORMATS = ['csv', 'xlsx', 'xml'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -19,32 +20,14 @@ export const CONTENT_TYPES: Record<ExportFormat, string> = {
  * Columns of a CSV or XLSX export: the import's column names (so an export imports again; `id`,
  * `owner_id`, `department`, `created_at` and `updated_at` are ignored by an import).
  */
-export const EXPORT_COLUMNS = [
+export type ExportColumn = Exclude<ImportColumn, 'phone'> | (typeof IGNORED_COLUMNS)[number];
+// Derived from the import's lists, so what an export writes is what an import reads. `phones` holds
+// every number, so the import's single `phone` column is not written.
+export const EXPORT_COLUMNS: readonly ExportColumn[] = [
   'id',
-  'name',
-  'email',
-  'phones',
-  'gender',
-  'birthday',
-  'organization',
-  'source',
-  'tags',
-  'level',
-  'lifecycle_stage',
-  'country',
-  'province',
-  'city',
-  'street',
-  'postal_code',
-  'id_type',
-  'id_number',
-  'notes',
-  'owner_id',
-  'department',
-  'created_at',
-  'updated_at',
-] as const;
-export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
+  ...IMPORT_COLUMNS.filter((column): column is Exclude<ImportColumn, 'phone'> => column !== 'phone'),
+  ...IGNORED_COLUMNS.filter((column) => column !== 'id'),
+];
 export type ExportRow = Record<ExportColumn, string>;
 
 /** One customer as the caller may see it: the identity number only in clear for admins and sales managers. */
