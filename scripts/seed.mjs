@@ -6,10 +6,13 @@ export const DEMO_USERS = [
   { username: 'sales.manager', role: 'sales-manager' },
   { username: 'sales.rep', role: 'sales-rep (team sales-east)' },
   { username: 'sales.rep2', role: 'sales-rep (team sales-east)' },
+  { username: 'service.manager', role: 'service-manager' },
   { username: 'service.agent', role: 'service-agent' },
+  { username: 'service.agent2', role: 'service-agent' },
   { username: 'marketer', role: 'marketer' },
   { username: 'analyst', role: 'analyst' },
   { username: 'customer', role: 'customer (self-service)' },
+  { username: 'customer2', role: 'customer (self-service)' },
 ];
 
 const CUSTOMERS = [

@@ -112,6 +112,7 @@ export const Role = {
   SALES_MANAGER: 'sales-manager',
   SALES_REP: 'sales-rep',
   SERVICE_AGENT: 'service-agent',
+  SERVICE_MANAGER: 'service-manager',
   MARKETER: 'marketer',
   ANALYST: 'analyst',
   CUSTOMER: 'customer',

@@ -32,6 +32,11 @@ export interface CustomerSnapshot {
   city: string | null;
   ownerId: string;
   department: string | null;
+  /**
+   * The Keycloak user id of the customer's self-service account (set by `linkCustomerAccount`), so
+   * other services know which customer a `customer`-role caller is. An account id, not contact data.
+   */
+  portalUserId: string | null;
   createdAt: string;
   version: number;
 }
@@ -64,6 +69,7 @@ export function snapshotOf(customer: CustomerRecord): CustomerSnapshot {
     city: customer.address?.city ?? null,
     ownerId: customer.ownerId,
     department: customer.department ?? null,
+    portalUserId: customer.portalUserId ?? null,
     createdAt: customer.createdAt.toISOString(),
     version: customer.version,
   };
