@@ -1,7 +1,9 @@
 import type { RequestContext } from '@crm/subgraph';
+import type { CustomerDirectory } from './modules/customer-directory/customer-directory.service.js';
 import type { TicketService } from './modules/ticket/ticket.service.js';
 
 export interface ServiceDeskServices {
+  customerDirectory: CustomerDirectory;
   tickets: TicketService;
 }
 
