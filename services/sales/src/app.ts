@@ -25,7 +25,7 @@ import { quoteModel } from './modules/quote/quote.model.js';
 import { quoteResolvers } from './modules/quote/quote.resolvers.js';
 import { QuoteService } from './modules/quote/quote.service.js';
 import { productCatalog } from './shared/pricing.js';
-import { OnceClaims, SalesScheduler } from './shared/scheduler.js';
+import { OnceClaims, Scheduler } from '@crm/scheduler';
 import { createCustomerLinkConsumer } from './modules/customer-link/customer-link.consumer.js';
 import { CustomerLinkRegistry } from './modules/customer-link/customer-link.registry.js';
 import { forecastResolvers } from './modules/forecast/forecast.resolvers.js';
@@ -45,7 +45,7 @@ export const typeDefs = loadSchema(new URL('..', import.meta.url));
 
 /** Starts the sales subgraph; used by `main.ts` and by the integration tests. */
 export async function startSales(env: SalesEnv, options: { handleSignals?: boolean } = {}) {
-  let scheduler: SalesScheduler | undefined;
+  let scheduler: Scheduler | undefined;
   const running = await runSubgraph<SalesServices>({
     name: SERVICE_NAME,
     env,
@@ -71,7 +71,7 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
       const orderService = new OrderService(orders, relay, catalog, stock, { approvalThresholds: env.ORDER_APPROVAL_THRESHOLD_MINOR });
       const quoteService = new QuoteService(quotes, relay, catalog, contractService, orderService, { validityDays: env.QUOTE_VALIDITY_DAYS, claims });
       relay.register(quotes, { serializer: quoteService.serial }).register(contracts, { serializer: contractService.serial }).register(orders, { serializer: orderService.serial });
-      scheduler = new SalesScheduler(
+      scheduler = new Scheduler(
         [
           { name: 'contract-expiry', run: (now) => contractService.expireEnded(now) },
           { name: 'contract-renewal-due', run: (now) => contractService.sendRenewalReminders(now) },

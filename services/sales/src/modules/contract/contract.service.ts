@@ -7,7 +7,7 @@ import { moneySchema, type Money } from '@crm/money';
 import { paginate, PerKeySerializer, type Page, type PageArgs } from '@crm/mongo';
 import { isSalesStaff, ownedReadFilter, ownedWriteFilter, ownershipOf, type Ownership } from '../../shared/ownership.js';
 import { OBJECT_ID } from '../../shared/pricing.js';
-import type { OnceClaims } from '../../shared/scheduler.js';
+import type { OnceClaims } from '@crm/scheduler';
 import { ContractException } from './contract.errors.js';
 import { contractEvent, ContractEventType } from './contract.events.js';
 import { CONTRACT_STATUSES, CONTRACT_TRANSITIONS, type ContractModel, type ContractRecord, type ContractStatus } from './contract.model.js';

@@ -17,7 +17,7 @@ import {
   type ParsedLine,
   type Priced,
 } from '../../shared/pricing.js';
-import type { OnceClaims } from '../../shared/scheduler.js';
+import type { OnceClaims } from '@crm/scheduler';
 import type { ContractRecord } from '../contract/contract.model.js';
 import type { ContractService } from '../contract/contract.service.js';
 import type { OrderRecord } from '../order/order.model.js';

@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OutboxRelay } from '@crm/events';
 import { connectMongo } from '@crm/mongo';
-import { OnceClaims, SalesScheduler } from '../../../shared/scheduler.js';
+import { OnceClaims, Scheduler } from '@crm/scheduler';
 import { cny, fieldsOf, startSalesKit } from '../../order/__tests__/kit.js';
 import { contractModel } from '../contract.model.js';
 import { ContractService } from '../contract.service.js';
@@ -35,7 +35,7 @@ async function replica() {
   // Its events stay in the contracts' outbox; the running service's relay publishes them.
   const relay = { notify: () => undefined } as unknown as OutboxRelay;
   const contracts = new ContractService(contractModel(connection), relay, { renewalLeadDays: 30, companyName: 'Replica', claims: new OnceClaims(connection) });
-  const scheduler = new SalesScheduler([{ name: 'contract-renewal-due', run: (now) => contracts.sendRenewalReminders(now) }, { name: 'contract-expiry', run: (now) => contracts.expireEnded(now) }], {
+  const scheduler = new Scheduler([{ name: 'contract-renewal-due', run: (now) => contracts.sendRenewalReminders(now) }, { name: 'contract-expiry', run: (now) => contracts.expireEnded(now) }], {
     intervalMs: 0,
     logger: { info: () => undefined, warn: () => undefined } as never,
   });

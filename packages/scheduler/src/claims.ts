@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type { Connection } from 'mongoose';
+
+const DUPLICATE_KEY = 11000;
+
+export interface OnceClaimsOptions {
+  /** A claim older than this whose holder never finished is taken over once (default 120 s). */
+  staleMs?: number;
+  /** Collection of the claims (default `scheduler_claims`). */
+  collection?: string;
+}
+
+/**
+ * "Exactly one of all replicas does X" for scheduled work: a claim is an insert with the key as `_id`
+ * into `scheduler_claims`. An insert of an existing `_id` fails on MongoDB and on FerretDB alike (the
+ * primary key is the one thing FerretDB v1 enforces atomically across connections; its updates are
+ * not, see @crm/mongo), so exactly one caller gets `true` per key, across processes and restarts.
+ * A claim whose holder died before finishing (older than `staleMs`) is taken over once; a caller that
+ * finished its work keeps the claim (it is the record that the work was done), one that failed
+ * releases it so a later run retries.
+ */
+export class OnceClaims {
+  readonly instanceId = randomUUID();
+  private readonly staleMs: number;
+  private readonly collectionName: string;
+
+  constructor(
+    private readonly connection: Connection,
+    options: OnceClaimsOptions | number = {},
+  ) {
+    const resolved = typeof options === 'number' ? { staleMs: options } : options;
+    this.staleMs = resolved.staleMs ?? 120_000;
+    this.collectionName = resolved.collection ?? 'scheduler_claims';
+  }
+
+  private get claims() {
+    return this.connection.collection<{ _id: string; claimedBy: string; claimedAt: Date }>(this.collectionName);
+  }
+
+  /** `true` for exactly one caller per key (until it releases the claim or the claim goes stale). */
+  async claim(key: string, now = new Date()): Promise<boolean> {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        await this.claims.insertOne({ _id: key, claimedBy: this.instanceId, claimedAt: now });
+        return true;
+      } catch (error) {
+        if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
+      }
+      const held = await this.claims.findOne({ _id: key });
+      if (!held || now.getTime() - held.claimedAt.getTime() < this.staleMs) return false;
+      // Stale: remove exactly that claim, then compete for the key again with an insert.
+      await this.claims.deleteOne({ _id: key, claimedBy: held.claimedBy, claimedAt: held.claimedAt });
+    }
+    return false;
+  }
+
+  /** Gives a claim back after the work failed, so a later run retries it. */
+  async release(key: string): Promise<void> {
+    await this.claims.deleteOne({ _id: key, claimedBy: this.instanceId });
+  }
+}
