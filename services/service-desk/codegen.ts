@@ -14,7 +14,10 @@ const config: CodegenConfig = {
         contextType: '../context.js#ServiceDeskContext',
         mappers: {
           Ticket: '../modules/ticket/ticket.model.js#TicketRecord',
-          Customer: '../modules/ticket/ticket.model.js#CustomerReference',
+          Queue: '../modules/queue/queue.model.js#QueueRecord',
+          Customer: '../shared/entity-references.js#EntityReference',
+          Product: '../shared/entity-references.js#EntityReference',
+          Order: '../shared/entity-references.js#EntityReference',
         },
         scalars: { DateTime: 'Date' },
       },

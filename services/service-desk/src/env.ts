@@ -1,7 +1,18 @@
 import { serviceEnvSchema, z } from '@crm/env';
 
+const TICKET_TYPES = ['CONSULTATION', 'COMPLAINT', 'AFTER_SALES', 'TECHNICAL', 'SUGGESTION'] as const;
+
 export const serviceDeskEnvSchema = serviceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4003),
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('crm_service_desk'),
+  // Tickets (SVC-1).
+  /** Ticket types that need a service manager's approval before dispatch, comma-separated (empty: none). */
+  TICKET_APPROVAL_TYPES: z
+    .string()
+    .default('COMPLAINT')
+    .transform((value) => value.split(',').map((t) => t.trim().toUpperCase()).filter(Boolean))
+    .pipe(z.array(z.enum(TICKET_TYPES))),
+  /** Days after resolution in which a RESOLVED or CLOSED ticket can be reopened. */
+  TICKET_REOPEN_WINDOW_DAYS: z.coerce.number().int().min(0).max(365).default(14),
 });
 export type ServiceDeskEnv = z.infer<typeof serviceDeskEnvSchema>;

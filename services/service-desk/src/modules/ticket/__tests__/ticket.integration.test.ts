@@ -30,7 +30,7 @@ const customerA = '6740a1b2c3d4e5f601234567';
 const customerB = '6740a1b2c3d4e5f601234568';
 
 describe('service-desk subgraph (real Mongo, Kafka, Keycloak)', () => {
-  it('opens a ticket for a customer, reads it back and publishes ticket.created', async () => {
+  it('opens a ticket for a customer, reads it back and publishes ticket.opened', async () => {
     const result = await call(CREATE, { input: { customerId: customerA, subject: ' Printer jams ', type: 'AFTER_SALES', channel: 'PHONE' } });
     expect(result.errors).toBeUndefined();
     const ticket = result.data!.createTicket;
@@ -38,7 +38,7 @@ describe('service-desk subgraph (real Mongo, Kafka, Keycloak)', () => {
     const read = await call(`query($id: ID!) { ticket(id: $id) { id subject customer { id } } }`, { id: ticket.id });
     expect(read.data!.ticket).toEqual({ id: ticket.id, subject: 'Printer jams', customer: { id: customerA } });
     const { event } = await watcher.find((e) => e.subject === ticket.id);
-    expect(event).toMatchObject({ type: 'ticket.created', source: '/crm/service-desk', data: { customerId: customerA, type: 'AFTER_SALES' } });
+    expect(event).toMatchObject({ type: 'ticket.opened', source: '/crm/service-desk', data: { customerId: customerA, type: 'AFTER_SALES' } });
   });
 
   it('adds tickets to the Customer entity, newest first', async () => {
@@ -53,7 +53,7 @@ describe('service-desk subgraph (real Mongo, Kafka, Keycloak)', () => {
       { id: customerB, tickets: [{ subject: 'Other customer' }] },
       { id: '6740a1b2c3d4e5f6000000ff', tickets: [] },
     ]);
-    const filtered = await call(`query($c: ID) { tickets(customerId: $c) { totalCount edges { node { subject } } } }`, { c: customerB });
+    const filtered = await call(`query($c: ID) { tickets(filter: { customerId: $c }) { totalCount edges { node { subject } } } }`, { c: customerB });
     expect(filtered.data!.tickets).toEqual({ totalCount: 1, edges: [{ node: { subject: 'Other customer' } }] });
   });
 
