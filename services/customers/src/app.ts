@@ -59,7 +59,7 @@ export async function startCustomers(env: CustomersEnv, options: { handleSignals
         },
         resolvers: mergeResolvers(customerResolvers, organizationResolvers, customerGroupResolvers, feedbackResolvers, customerImportResolvers, activityResolvers, leadMatchResolvers, { DateTime: DateTimeScalar, Date: DateScalar }),
         outboxModels: [customers, organizationRecords, feedbackRecords, activityRecords],
-        // CUS-4: the timeline projection (activity.logged, ticket.created; see the service README).
+        // CUS-4: the timeline projection (activity.logged, ticket.opened; see the service README).
         // SAL-2: customers from converted sales leads (lead.converted).
         consumers: [createTimelineConsumer({ client: kafka, connection, timeline, logger }), createLeadConversionConsumer({ client: kafka, connection, customers: customerService, logger })],
       };

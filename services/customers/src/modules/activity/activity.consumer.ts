@@ -12,7 +12,7 @@ export const timelineGroupId = (topicPrefix: string) => `${topicPrefix}.customer
 
 /**
  * Feeds the customer timeline (CUS-4): `activity.logged` (this service's own topic, which repairs a
- * crash between storing an activity and projecting it) and `ticket.created` (service-desk). Orders and
+ * crash between storing an activity and projecting it) and `ticket.opened` (service-desk; `ticket.created` before). Orders and
  * campaign responses will be added here the same way: their topic and type, and a case in `timelineEntryOf`.
  */
 export function createTimelineConsumer(options: { client: KafkaClient; connection: Connection; timeline: TimelineService; logger: Logger; groupId?: string }): EventConsumer {

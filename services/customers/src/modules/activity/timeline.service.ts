@@ -11,7 +11,7 @@ import { ActivityEventType, activityLoggedData } from './activity.events.js';
 import type { ActivityModel, ActivityRecord, ActivityType } from './activity.model.js';
 import { TIMELINE_KINDS, timelineEntryId, type TimelineEntryModel, type TimelineEntryRecord, type TimelineEntryView, type TimelineKind } from './timeline.model.js';
 
-/** `ticket.created` of service-desk (services/service-desk ticket.events.ts): the fields the timeline uses. */
+/** `ticket.opened` of service-desk (services/service-desk ticket.events.ts; `ticket.created` before): the fields the timeline uses. */
 export const ticketCreatedData = z.object({
   ticketId: z.string().min(1),
   customerId: z.string().regex(/^[0-9a-f]{24}$/i),
@@ -23,7 +23,9 @@ export const ticketCreatedData = z.object({
 });
 
 /** Event types the timeline projects; the consumer subscribes to their topics. */
-export const TIMELINE_EVENT_TYPES = [ActivityEventType.LOGGED, 'ticket.created'] as const;
+/** Service-desk's ticket opening: `ticket.opened`, and `ticket.created`, its name before (still on older topics). */
+const TICKET_OPENED_TYPES: readonly string[] = ['ticket.opened', 'ticket.created'];
+export const TIMELINE_EVENT_TYPES = [ActivityEventType.LOGGED, 'ticket.opened', 'ticket.created'] as const;
 
 const ACTIVITY_LABELS: Record<ActivityType, string> = { CALL: 'Call', VISIT: 'Visit', MEETING: 'Meeting', EMAIL: 'Email', NOTE: 'Note', TASK: 'Task' };
 const lower = (value: string) => value.toLowerCase().replace(/_/g, ' ');
@@ -54,7 +56,7 @@ export function timelineEntryOf(event: CloudEvent, recordedAt = new Date()): Tim
       details: { type: d.type, ...(d.dueAt ? { dueAt: d.dueAt } : {}) },
     };
   }
-  if (event.type === 'ticket.created') {
+  if (TICKET_OPENED_TYPES.includes(event.type)) {
     const parsed = ticketCreatedData.safeParse(event.data);
     if (!parsed.success) poison(event, parsed.error.issues);
     const d = parsed.data;
@@ -63,7 +65,7 @@ export function timelineEntryOf(event: CloudEvent, recordedAt = new Date()): Tim
       customerId: d.customerId.toLowerCase(),
       kind: 'TICKET',
       occurredAt: new Date(d.createdAt),
-      // ticket.created does not say who opened the ticket; the Ticket entity (service-desk) does.
+      // The event's actor is not copied; the Ticket entity (service-desk) says who opened it.
       actorId: null,
       summary: `Ticket opened: ${lower(d.type)}, ${lower(d.priority)} priority, via ${lower(d.channel)}`,
       activityId: null,

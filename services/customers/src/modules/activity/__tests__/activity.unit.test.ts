@@ -17,6 +17,12 @@ describe('timeline projection of one event', () => {
     expect(entry.occurredAt.toISOString()).toBe('2026-11-01T08:00:00.000Z');
   });
 
+  it('projects ticket.opened (the current name) like ticket.created (the name before)', () => {
+    const data = { ticketId: 't2', customerId, type: 'COMPLAINT', priority: 'HIGH', channel: 'CHAT', status: 'NEW', createdAt: '2026-11-02T08:00:00.000Z', version: 1 };
+    const opened = timelineEntryOf(createEvent({ source: '/crm/service-desk', type: 'ticket.opened', subject: 't2', data }));
+    expect(opened).toMatchObject({ kind: 'TICKET', customerId, ticketId: 't2', eventType: 'ticket.opened', summary: 'Ticket opened: complaint, high priority, via chat' });
+  });
+
   it('refuses unusable data and foreign types as poison (parked, never retried)', () => {
     expect(() => timelineEntryOf(ticket({ ticketId: 't1', customerId: 'x' }))).toThrow(PoisonEventError);
     expect(() => timelineEntryOf(createEvent({ source: '/crm/sales', type: 'order.placed', subject: 'o1', data: {} }))).toThrow(/not a timeline event/);
