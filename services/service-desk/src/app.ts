@@ -11,7 +11,11 @@ import { ticketResolvers } from './modules/ticket/ticket.resolvers.js';
 import { TicketService } from './modules/ticket/ticket.service.js';
 import { slaClockHooks } from './modules/ticket/ticket.sla.js';
 import { TicketSlaPort } from './modules/ticket/ticket.sla-port.js';
-import { DEFAULT_SLA_POLICY } from './modules/sla/sla.policy.js';
+import { OnceClaims, Scheduler } from '@crm/scheduler';
+import { SlaEscalator } from './modules/sla/sla.escalation.js';
+import { slaModels } from './modules/sla/sla.model.js';
+import { slaResolvers } from './modules/sla/sla.resolvers.js';
+import { SlaService } from './modules/sla/sla.service.js';
 import { createCustomerDirectoryConsumer } from './modules/customer-directory/customer-directory.consumer.js';
 import { customerDirectoryModel } from './modules/customer-directory/customer-directory.model.js';
 import { CustomerDirectory } from './modules/customer-directory/customer-directory.service.js';
@@ -20,8 +24,9 @@ export const SERVICE_NAME = 'service-desk';
 export const typeDefs = loadSchema(new URL('..', import.meta.url));
 
 /** Starts the service-desk subgraph; used by `main.ts` and by the integration tests. */
-export function startServiceDesk(env: ServiceDeskEnv, options: { handleSignals?: boolean } = {}) {
-  return runSubgraph<ServiceDeskServices>({
+export async function startServiceDesk(env: ServiceDeskEnv, options: { handleSignals?: boolean } = {}) {
+  let scheduler: Scheduler | undefined;
+  const running = await runSubgraph<ServiceDeskServices>({
     name: SERVICE_NAME,
     env,
     typeDefs,
@@ -34,13 +39,18 @@ export function startServiceDesk(env: ServiceDeskEnv, options: { handleSignals?:
       const queues = new QueueService(queueModel, slots);
       const tickets = ticketModel(connection);
       const ticketService = new TicketService(tickets, relay, queues, customerDirectory, { approvalTypes: env.TICKET_APPROVAL_TYPES, reopenWindowDays: env.TICKET_REOPEN_WINDOW_DAYS });
-      // SLA clock on every transition; the default policy until the SLA module's policy store is wired here.
-      ticketService.useSla(slaClockHooks(() => DEFAULT_SLA_POLICY));
+      // SLA (SVC-2): the clock on every ticket transition with the policy in force (cached, refreshed in
+      // the background); breaches escalated once by the scheduler through the ticket module's port.
+      const { policies: slaPolicies, escalations: slaEscalations } = slaModels(connection);
+      const sla = new SlaService(slaPolicies, slaEscalations, { cacheMs: env.SLA_POLICY_CACHE_MS });
+      ticketService.useSla(slaClockHooks(() => sla.policyNow()));
       relay.register(tickets, { serializer: ticketService.serial });
       const ticketSlaPort = new TicketSlaPort(ticketService);
+      const escalator = new SlaEscalator(ticketSlaPort, sla, new OnceClaims(connection), { batchSize: env.SLA_ESCALATION_BATCH, logger: logger.child({ module: 'sla' }) });
+      scheduler = new Scheduler([escalator.job()], { intervalMs: env.SLA_ESCALATION_INTERVAL_MS, logger });
       return {
-        services: { customerDirectory, queues, tickets: ticketService, ticketSlaPort },
-        resolvers: mergeResolvers(entityReferenceResolvers, queueResolvers, ticketResolvers, { DateTime: DateTimeScalar }),
+        services: { customerDirectory, queues, tickets: ticketService, ticketSlaPort, sla },
+        resolvers: mergeResolvers(entityReferenceResolvers, queueResolvers, ticketResolvers, slaResolvers, { DateTime: DateTimeScalar }),
         outboxModels: [tickets],
         consumers: [
           createCustomerDirectoryConsumer({ client: kafka, connection, directory: customerDirectory, logger }),
@@ -49,4 +59,12 @@ export function startServiceDesk(env: ServiceDeskEnv, options: { handleSignals?:
       };
     },
   });
+  // The policy is read once before tickets open (the clock hooks read it synchronously); the SLA
+  // scheduler runs in every replica (each breach is claimed once) and stops before the rest.
+  await running.services.sla.current();
+  const slaScheduler = scheduler!;
+  slaScheduler.start();
+  if (options.handleSignals) for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void slaScheduler.stop());
+  const stop = running.stop;
+  return { ...running, scheduler: slaScheduler, stop: async () => (await slaScheduler.stop(), await stop()) };
 }

@@ -1,6 +1,7 @@
 import type { RequestContext } from '@crm/subgraph';
 import type { CustomerDirectory } from './modules/customer-directory/customer-directory.service.js';
 import type { QueueService } from './modules/queue/queue.service.js';
+import type { SlaService } from './modules/sla/sla.service.js';
 import type { TicketSlaPort } from './modules/ticket/ticket.sla-port.js';
 import type { TicketService } from './modules/ticket/ticket.service.js';
 
@@ -10,6 +11,8 @@ export interface ServiceDeskServices {
   tickets: TicketService;
   /** What the SLA scheduler calls (src/modules/sla). */
   ticketSlaPort: TicketSlaPort;
+  /** SLA policy, Ticket.sla and escalations (src/modules/sla). */
+  sla: SlaService;
 }
 
 export type ServiceDeskContext = RequestContext<ServiceDeskServices>;

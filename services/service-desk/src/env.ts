@@ -14,5 +14,12 @@ export const serviceDeskEnvSchema = serviceEnvSchema.extend({
     .pipe(z.array(z.enum(TICKET_TYPES))),
   /** Days after resolution in which a RESOLVED or CLOSED ticket can be reopened. */
   TICKET_REOPEN_WINDOW_DAYS: z.coerce.number().int().min(0).max(365).default(14),
+  // SLA (SVC-2).
+  /** How often the SLA scheduler looks for breaches to escalate, ms; 0 turns the timer off. */
+  SLA_ESCALATION_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /** Breaches escalated per pass at most. */
+  SLA_ESCALATION_BATCH: z.coerce.number().int().min(1).max(10_000).default(200),
+  /** How long a replica reuses the SLA policy it read, ms (another replica's change is seen within it). */
+  SLA_POLICY_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
 });
 export type ServiceDeskEnv = z.infer<typeof serviceDeskEnvSchema>;
