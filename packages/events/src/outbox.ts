@@ -151,7 +151,8 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes everything pending in every registered collection, a batch of documents per Kafka
+   * Publishes everything pending in every registered collection (returns how many documents it
+   * published; those notify() was publishing are left to it and not counted), a batch of documents per Kafka
    * request (a bulk import leaves thousands), then removes exactly what was published from each.
    */
   async drain(): Promise<number> {
@@ -171,7 +172,11 @@ export class OutboxRelay {
           const free = batch.filter((doc) => !this.inFlight.has(`${model.collection.collectionName}:${String(doc._id)}`));
           if (free.length > 0) await this.publishBatch(model, free);
           await Promise.allSettled(this.inFlight.values());
-          documents += batch.length;
+          // Only what the poll published counts as found: under steady writes every poll sees events
+          // that notify() is publishing, and counting those kept the poller at its shortest interval,
+          // scanning every collection each second (600 orders in, a scan of the orders took 0.5 s on
+          // FerretDB and order placement fell from 8 to 2.6 orders/s).
+          documents += free.length;
         }
         if (scanned.length < this.scanSize) break;
       }

@@ -46,4 +46,5 @@ export async function syncIndexes(connection: Connection): Promise<void> {
 
 export * from './paginate.js';
 export * from './money.js';
+export * from './find-by-ids.js';
 export { PerKeySerializer } from './serial.js';

@@ -72,6 +72,28 @@ describe('outbox relay against real Kafka and the MongoDB-compatible server', ()
     expect(await pendingOf('a3')).toEqual([]);
   });
 
+  it('counts for its poll interval only what a poll published itself, not what notify() is publishing', async () => {
+    const event = createEvent({ source: '/test', type: `${entity}.created`, subject: 'a3b', data: {} });
+    await Aggregate.updateOne({ _id: 'a3b' }, { $set: { name: 'n' }, ...appendEvents([event]) }, { upsert: true });
+    const published: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // notify()'s publication is held open while a poll runs: the poll must leave that document to it.
+    const relay = new OutboxRelay({ publisher: { publish: async (events) => (await held, void published.push(...events.map((e) => e.id))) }, logger });
+    relay.register(Aggregate);
+    relay.notify(Aggregate, 'a3b');
+    // Released once the poll has read the document (it then waits for notify's publication to end).
+    setTimeout(release, 500);
+    expect(await relay.drain()).toBe(0);
+    expect(published).toEqual([event.id]);
+    expect(await pendingOf('a3b')).toEqual([]);
+    // Left over (nobody publishing it), the same document counts.
+    const later = createEvent({ source: '/test', type: `${entity}.renamed`, subject: 'a3b', data: {} });
+    await Aggregate.updateOne({ _id: 'a3b' }, appendEvents([later]));
+    expect(await relay.drain()).toBe(1);
+    expect(published).toEqual([event.id, later.id]);
+  });
+
   it('removes published events through the registered serializer, after the writes queued before it (FerretDB v1)', async () => {
     const serial = new PerKeySerializer();
     const keys: string[] = [];

@@ -1,7 +1,7 @@
-import { Schema } from 'mongoose';
+import { Schema, Types } from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testInfra, uniqueName } from '@crm/testing';
-import { connectMongo, moneySubdocument, paginate, pingMongo, syncIndexes, type Page } from '../index.js';
+import { connectMongo, findByIds, moneySubdocument, paginate, pingMongo, syncIndexes, type Page } from '../index.js';
 
 const infra = await testInfra();
 const connection = await connectMongo({ url: infra.mongoUrl, dbName: uniqueName('mongo_pkg') });
@@ -98,3 +98,21 @@ describe('paginate with a sort field (real server)', () => {
     expect(uncounted.items).toHaveLength(2);
   });
 });
+
+describe('findByIds (real server)', () => {
+  const Item = connection.model('LookupItem', new Schema({ n: Number, label: String }));
+
+  it('returns each existing document once, leaves missing ids out, and applies the projection', async () => {
+    const items = await Item.insertMany(Array.from({ length: 30 }, (_, n) => ({ n, label: `item ${n}` })));
+    const [a, b] = [items[3]!, items[17]!];
+    const missing = new Types.ObjectId();
+    const found = await findByIds<{ _id: Types.ObjectId; n: number; label?: string }>(Item, [a._id, String(b._id), a._id, missing], { n: 1 });
+    expect(found.map((doc) => doc.n).sort((x, y) => x - y)).toEqual([3, 17]);
+    expect(found.every((doc) => doc.label === undefined)).toBe(true);
+    expect(await findByIds(Item, [])).toEqual([]);
+    // A long list takes the single-query path with the same result.
+    const many = await findByIds<{ n: number }>(Item, [...items.map((item) => item._id), missing]);
+    expect(many.map((doc) => doc.n).sort((x, y) => x - y)).toEqual(items.map((item) => item.n));
+  });
+});
+

@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import { z } from 'zod';
 import type { FieldProblem } from '@crm/errors';
 import { moneySchema, type Money } from '@crm/money';
+import { findByIds } from '@crm/mongo';
 import type { ProductModel, ProductRecord } from '../modules/product/product.model.js';
 
 /**
@@ -249,10 +250,7 @@ export function productCatalog(products: ProductModel): Catalog {
     async findProducts(ids) {
       const valid = ids.filter((id) => OBJECT_ID.test(id));
       if (valid.length === 0) return [];
-      const found = await products
-        .find({ _id: { $in: valid.map((id) => new Types.ObjectId(id)) } }, { sku: 1, name: 1, price: 1, status: 1 })
-        .lean<ProductRecord[]>()
-        .exec();
+      const found = await findByIds<ProductRecord>(products, valid.map((id) => new Types.ObjectId(id)), { sku: 1, name: 1, price: 1, status: 1 });
       return found.map((p) => ({ id: p._id.toHexString(), sku: p.sku, name: p.name, price: { amountMinor: p.price.amountMinor, currency: p.price.currency }, status: p.status }));
     },
   };

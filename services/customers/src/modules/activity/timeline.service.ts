@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { z } from 'zod';
 import type { AuthUser } from '@crm/auth';
 import { PoisonEventError, type CloudEvent } from '@crm/events';
-import { paginate, type Page, type PageArgs } from '@crm/mongo';
+import { findByIds, paginate, type Page, type PageArgs } from '@crm/mongo';
 import type { CustomerModel } from '../customer/customer.model.js';
 import type { CustomerService } from '../customer/customer.service.js';
 import { canReadActivities } from './activity.access.js';
@@ -148,11 +148,9 @@ export class TimelineService {
     const filter: Record<string, unknown> = { customerId: { $in: [customer._id.toHexString(), ...(customer.mergedFrom ?? [])] } };
     if (kinds.length) filter.kind = { $in: [...new Set(kinds)] };
     const page = await paginate(this.entries, filter, args, { sort: { field: 'occurredAt', direction: -1 }, count: args.count !== false });
-    // The activities of this page in one query, as they are now (a task may have been completed since).
+    // The activities of this page, as they are now (a task may have been completed since).
     const activityIds = page.items.map((e) => e.activityId).filter((id): id is string => !!id);
-    const found = activityIds.length
-      ? await this.activities.find({ _id: { $in: activityIds.map((id) => new Types.ObjectId(id)) } }).lean<ActivityRecord[]>().exec()
-      : [];
+    const found = await findByIds<ActivityRecord>(this.activities, activityIds.map((id) => new Types.ObjectId(id)));
     const byId = new Map(found.map((a) => [a._id.toHexString(), a]));
     return { ...page, items: page.items.map((entry) => ({ ...entry, activity: entry.activityId ? (byId.get(entry.activityId) ?? null) : null })) };
   }

@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { z } from 'zod';
 import type { AuthUser } from '@crm/auth';
 import { fieldProblems } from '@crm/errors';
-import { paginate, type Page, type PageArgs } from '@crm/mongo';
+import { findByIds, paginate, type Page, type PageArgs } from '@crm/mongo';
 import { canWrite, readFilter } from '../customer/customer.access.js';
 import type { CustomerService } from '../customer/customer.service.js';
 import { CustomerGroupException } from './customer-group.errors.js';
@@ -42,8 +42,7 @@ export class CustomerGroupService {
   }
 
   async byIds(ids: string[]): Promise<CustomerGroupRecord[]> {
-    if (ids.length === 0) return [];
-    return this.groups.find({ _id: { $in: ids.map((id) => new Types.ObjectId(id)) } }).lean<CustomerGroupRecord[]>().exec();
+    return findByIds<CustomerGroupRecord>(this.groups, ids.map((id) => new Types.ObjectId(id)));
   }
 
   async list(args: PageArgs, user: AuthUser): Promise<Page<CustomerGroupRecord>> {

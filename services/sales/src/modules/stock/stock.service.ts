@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { requireRole, Role, type AuthUser } from '@crm/auth';
 import { fieldProblems, type FieldProblem } from '@crm/errors';
 import { OUTBOX_FIELD, type OutboxRelay } from '@crm/events';
-import { paginate, PerKeySerializer, type Page, type PageArgs } from '@crm/mongo';
+import { findByIds, paginate, PerKeySerializer, type Page, type PageArgs } from '@crm/mongo';
 import type { ProductModel } from '../product/product.model.js';
 import { stockMoved } from './stock.events.js';
 import { StockException } from './stock.errors.js';
@@ -241,7 +241,7 @@ export class StockService {
     if (tooMuch.length > 0) {
       throw new StockException('STOCK_INVALID_INPUT', 'Invalid order lines', tooMuch.flatMap((line) => line.indexes.map((i) => ({ field: `lines.${i}.quantity`, message: `At most ${MAX_QUANTITY} of one product` }))));
     }
-    const found = await this.products.find({ _id: { $in: [...wanted.values()].map((line) => line.product) } }, { _id: 1 }).lean().exec();
+    const found = await findByIds<{ _id: Types.ObjectId }>(this.products, [...wanted.values()].map((line) => line.product), { _id: 1 });
     const known = new Set(found.map((doc) => String(doc._id)));
     const unknown = [...wanted.entries()].filter(([key]) => !known.has(key));
     if (unknown.length > 0) {
@@ -250,7 +250,7 @@ export class StockService {
 
     await this.orderSerial.run(order, async () => {
       // Report every short line at once when the stock is plainly not there (nothing written yet).
-      const current = await this.levels.find({ _id: { $in: [...wanted.values()].map((line) => line.product) } }, { onHand: 1, reserved: 1, orders: 1 }).lean<StockLevelRecord[]>().exec();
+      const current = await findByIds<StockLevelRecord>(this.levels, [...wanted.values()].map((line) => line.product), { onHand: 1, reserved: 1, orders: 1 });
       const byId = new Map(current.map((level) => [level._id.toHexString(), level]));
       const short = [...wanted.entries()].filter(([key, line]) => {
         const level = byId.get(key);
