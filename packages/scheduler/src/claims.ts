@@ -15,9 +15,9 @@ export interface OnceClaimsOptions {
  * into `scheduler_claims`. An insert of an existing `_id` fails on MongoDB and on FerretDB alike (the
  * primary key is the one thing FerretDB v1 enforces atomically across connections; its updates are
  * not, see @crm/mongo), so exactly one caller gets `true` per key, across processes and restarts.
- * A claim whose holder died before finishing (older than `staleMs`) is taken over once; a caller that
- * finished its work keeps the claim (it is the record that the work was done), one that failed
- * releases it so a later run retries.
+ * A claim whose holder died before finishing (older than `staleMs`, not completed) is taken over once;
+ * a caller that finished its work marks the claim `complete` (then it is never taken over: the record
+ * that the work was done), one that failed releases it so a later run retries.
  */
 export class OnceClaims {
   readonly instanceId = randomUUID();
@@ -34,7 +34,7 @@ export class OnceClaims {
   }
 
   private get claims() {
-    return this.connection.collection<{ _id: string; claimedBy: string; claimedAt: Date }>(this.collectionName);
+    return this.connection.collection<{ _id: string; claimedBy: string; claimedAt: Date; completedAt?: Date }>(this.collectionName);
   }
 
   /** `true` for exactly one caller per key (until it releases the claim or the claim goes stale). */
@@ -47,11 +47,19 @@ export class OnceClaims {
         if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
       }
       const held = await this.claims.findOne({ _id: key });
-      if (!held || now.getTime() - held.claimedAt.getTime() < this.staleMs) return false;
+      if (!held || held.completedAt || now.getTime() - held.claimedAt.getTime() < this.staleMs) return false;
       // Stale: remove exactly that claim, then compete for the key again with an insert.
       await this.claims.deleteOne({ _id: key, claimedBy: held.claimedBy, claimedAt: held.claimedAt });
     }
     return false;
+  }
+
+  /**
+   * Marks the work of a claim done: the claim is then never taken over as stale. Only the holder's
+   * claim changes (one writer per claim document, so no lost update on FerretDB).
+   */
+  async complete(key: string, now = new Date()): Promise<void> {
+    await this.claims.updateOne({ _id: key, claimedBy: this.instanceId }, { $set: { completedAt: now } });
   }
 
   /** Gives a claim back after the work failed, so a later run retries it. */

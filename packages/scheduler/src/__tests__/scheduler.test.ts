@@ -73,6 +73,20 @@ describe('OnceClaims (real Mongo)', () => {
     expect(stored?.claimedAt).toEqual(late);
   });
 
+  it('a completed claim is never taken over, however old', async () => {
+    const key = uniqueName('done');
+    const t0 = new Date('2026-01-01T00:00:00Z');
+    const holder = new OnceClaims(first, { staleMs: 1000 });
+    expect(await holder.claim(key, t0)).toBe(true);
+    await new OnceClaims(second).complete(key); // not the holder: no effect
+    expect(await new OnceClaims(second, { staleMs: 1000 }).claim(key, new Date(t0.getTime() + 5000))).toBe(true); // still stale-able
+    const next = new OnceClaims(second, { staleMs: 1000 });
+    const key2 = uniqueName('done');
+    expect(await next.claim(key2, t0)).toBe(true);
+    await next.complete(key2, t0);
+    expect(await new OnceClaims(first, { staleMs: 1000 }).claim(key2, new Date(t0.getTime() + 86_400_000))).toBe(false);
+  });
+
   it('can keep its claims in another collection', async () => {
     const key = uniqueName('own');
     const claims = new OnceClaims(first, { collection: 'other_claims' });

@@ -40,7 +40,9 @@ export function breachKey(breach: { ticketId: string; kind: SlaTargetKind; dueAt
  * The scheduler job that escalates each SLA breach exactly once, in any number of replicas and across
  * restarts: each breach is claimed first (`scheduler_claims`, `_id` = {@link breachKey}; a duplicate
  * insert fails on FerretDB too), then the ticket is escalated through the port, then the breach is
- * recorded in `sla_escalations` (the manager's list). A failure gives the claim back for the next pass.
+ * recorded in `sla_escalations` (the manager's list) and the claim completed. A failure gives the
+ * claim back for the next pass; a replica that dies mid-way leaves a claim another replica takes over
+ * after two minutes (the port's `escalate` and the record are idempotent for that case).
  * A breach that happened while no replica ran is found on the first pass after start.
  */
 export class SlaEscalator {
@@ -75,6 +77,8 @@ export class SlaEscalator {
         }
         await this.port.escalate({ ticketId: breach.ticketId, kind: breach.kind, dueAt: breach.dueAt, action, at: now });
         await this.sla.recordEscalation({ key, ticketId: breach.ticketId, kind: breach.kind, dueAt: breach.dueAt, breachedAt: now, action, priority: breach.priority ?? null });
+        // Done: the claim is never taken over as stale, even if the ticket side lists the breach again.
+        await this.claims.complete(key, now);
         escalated += 1;
       } catch (error) {
         await this.claims.release(key).catch(() => undefined);
