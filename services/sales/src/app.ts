@@ -26,8 +26,7 @@ import { quoteResolvers } from './modules/quote/quote.resolvers.js';
 import { QuoteService } from './modules/quote/quote.service.js';
 import { productCatalog } from './shared/pricing.js';
 import { OnceClaims, Scheduler } from '@crm/scheduler';
-import { createCustomerLinkConsumer } from './modules/customer-link/customer-link.consumer.js';
-import { CustomerLinkRegistry } from './modules/customer-link/customer-link.registry.js';
+import { createCustomerLinkConsumer, CustomerLinkRegistry } from '@crm/customer-link';
 import { forecastResolvers } from './modules/forecast/forecast.resolvers.js';
 import { ForecastService } from './modules/forecast/forecast.service.js';
 import { leadModel } from './modules/lead/lead.model.js';
@@ -98,7 +97,7 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
         services: { products: productService, stock, expenses: expenseService, productImports, quotes: quoteService, contracts: contractService, orders: orderService, leads: leadService, opportunities: opportunityService, pipeline, forecast: new ForecastService(opportunityService, pipeline), customerLinks },
         resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, stockResolvers, expenseResolvers, productImportResolvers, quoteResolvers, contractResolvers, orderResolvers, leadResolvers, opportunityResolvers, pipelineResolvers, forecastResolvers, { DateTime: DateTimeScalar, Date: DateScalar, SafeInt: SafeIntScalar }),
         outboxModels: [products, stockLevels, expenses, quotes, contracts, orders, leads, opportunities],
-        consumers: [createCustomerLinkConsumer({ client: kafka, connection, registry: customerLinks, logger })],
+        consumers: [createCustomerLinkConsumer({ client: kafka, connection, registry: customerLinks, logger, service: SERVICE_NAME })],
       };
     },
   });

@@ -6,7 +6,7 @@ import type { ProductImportService } from './modules/product-import/product-impo
 import type { ContractService } from './modules/contract/contract.service.js';
 import type { OrderService } from './modules/order/order.service.js';
 import type { QuoteService } from './modules/quote/quote.service.js';
-import type { CustomerLinkRegistry } from './modules/customer-link/customer-link.registry.js';
+import type { CustomerLinkRegistry } from '@crm/customer-link';
 import type { ForecastService } from './modules/forecast/forecast.service.js';
 import type { LeadService } from './modules/lead/lead.service.js';
 import type { OpportunityService } from './modules/opportunity/opportunity.service.js';

@@ -4,8 +4,7 @@ import { createEvent, KafkaClient, KafkaEventPublisher, type CloudEvent } from '
 import { createLogger } from '@crm/logger';
 import { eventually, uniqueName, watchTopic } from '@crm/testing';
 import { cny, distinctTypes, someId, startSalesKit } from '../../opportunity/__tests__/sales-kit.js';
-import { customerLinkGroupId } from '../customer-link.consumer.js';
-import { CustomerLinkRegistry } from '../customer-link.registry.js';
+import { customerLinkGroupId, CustomerLinkRegistry } from '@crm/customer-link';
 
 const kit = await startSalesKit(['opportunity', 'lead']);
 const { call, db, prefix, infra } = kit;
@@ -79,7 +78,7 @@ describe('customer.merged re-points sales records (customer-link)', () => {
     // Redelivered (same id) and replayed (new id): nothing moves again.
     await customersService.publish([event, customerMerged(survivorId, mergedId)]);
     const processed = db.collection('processed_events');
-    await eventually(async () => (await processed.countDocuments({ groupId: customerLinkGroupId(prefix) })) === 2, 10_000);
+    await eventually(async () => (await processed.countDocuments({ groupId: customerLinkGroupId(prefix, 'sales') })) === 2, 10_000);
     await eventually(async () => (await db.collection('opportunities').countDocuments({ 'pendingEvents.0': { $exists: true } })) === 0, 5_000);
     for (const id of opportunityIds) {
       expect(distinctTypes(kit.watchers.opportunity!.seen, id)).toEqual(['opportunity.created', 'opportunity.updated']);
@@ -92,7 +91,7 @@ describe('customer.merged re-points sales records (customer-link)', () => {
     await customersService.publish([bad]);
     const parked = await deadLetters.find((e) => e.id === bad.id, 15_000);
     expect(parked.headers['x-dlq-reason']).toContain('PoisonEventError');
-    expect(parked.headers['x-dlq-group']).toBe(customerLinkGroupId(prefix));
+    expect(parked.headers['x-dlq-group']).toBe(customerLinkGroupId(prefix, 'sales'));
   });
 
   it('runs every registered module, and refuses registering one twice', async () => {
