@@ -1,4 +1,5 @@
 import { breachedTargets, type SlaClock, type SlaTargetKind } from '../sla/sla.clock.js';
+import type { SlaTicketPort } from '../sla/sla.escalation.js';
 import type { SlaEscalationAction } from '../sla/sla.policy.js';
 import type { TicketRecord } from './ticket.model.js';
 import type { TicketService } from './ticket.service.js';
@@ -17,18 +18,12 @@ export interface SlaDueTicket {
   reopenCount: number;
 }
 
-/**
- * What the SLA scheduler (src/modules/sla) needs from tickets. `escalate` is idempotent per ticket,
- * target and reopen cycle (the ticket remembers what it escalated), so a second call (a retry, the
- * other replica) changes nothing; the scheduler's claim makes it run once across replicas anyway.
- */
-export interface SlaTicketPort {
-  dueForEscalation(now: Date, limit: number): Promise<SlaDueTicket[]>;
-  escalate(due: Pick<SlaDueTicket, 'ticketId' | 'kind' | 'action'> & { dueAt?: Date }, now?: Date): Promise<boolean>;
-}
-
 const isClock = (value: unknown): value is SlaClock => !!value && typeof value === 'object' && 'firstResponseDueAt' in value;
 
+/**
+ * The ticket module's side of the SLA scheduler (src/modules/sla/sla.escalation.ts `SlaTicketPort`):
+ * the scheduler claims each breach once across replicas, then calls `escalate`.
+ */
 export class TicketSlaPort implements SlaTicketPort {
   constructor(
     private readonly tickets: TicketService,
@@ -60,9 +55,10 @@ export class TicketSlaPort implements SlaTicketPort {
 
   /**
    * Records the breach on the ticket's history (internal), publishes `ticket.sla-breached`, and with
-   * REASSIGN hands the ticket to the next agent of its queue. False when there was nothing to do.
+   * REASSIGN hands the ticket to the next agent of its queue. Idempotent per ticket, target and reopen
+   * cycle (the ticket remembers what it escalated): false when there was nothing (left) to do.
    */
-  async escalate(due: Pick<SlaDueTicket, 'ticketId' | 'kind' | 'action'> & { dueAt?: Date }): Promise<boolean> {
+  async escalate(due: Pick<SlaDueTicket, 'ticketId' | 'kind' | 'action'> & { dueAt?: Date; at?: Date }): Promise<boolean> {
     return this.tickets.recordBreach(due.ticketId, { kind: due.kind, action: due.action, detail: { dueAt: due.dueAt?.toISOString() ?? null } });
   }
 }
