@@ -150,7 +150,11 @@ interface CompiledCalendar {
   extraHours: Array<[number, number]>;
   holidays: Set<number>;
   extraDays: Set<number>;
+  /** Working instants per local day, memoised (the zone lookups are the cost); bounded. */
+  days: Map<number, Array<[number, number]>>;
 }
+
+const MAX_CACHED_DAYS = 50_000;
 
 const compiled = new WeakMap<BusinessCalendar, CompiledCalendar>();
 
@@ -176,6 +180,7 @@ function compile(cal: BusinessCalendar): CompiledCalendar {
     extraHours: cal.extraWorkingDayHours ? compileIntervals(cal.extraWorkingDayHours) : weekly.get('MON')!,
     holidays: new Set(cal.holidays.map((d) => parseCivilDate(d)!)),
     extraDays: new Set(cal.extraWorkingDays.map((d) => parseCivilDate(d)!)),
+    days: new Map(),
   };
   compiled.set(cal, result);
   return result;
@@ -247,10 +252,16 @@ function intervalsOn(cal: CompiledCalendar, epochDay: number): Array<[number, nu
 
 /** Working intervals of a local date as UTC instants `[start, end)` in ms. */
 function instantsOn(cal: CompiledCalendar, epochDay: number): Array<[number, number]> {
-  return intervalsOn(cal, epochDay).map(([start, end]): [number, number] => [
-    instantOfWallClock(epochDay * DAY_MS + start * MINUTE_MS, cal.timeZone),
-    instantOfWallClock(epochDay * DAY_MS + end * MINUTE_MS, cal.timeZone),
-  ]);
+  let instants = cal.days.get(epochDay);
+  if (!instants) {
+    instants = intervalsOn(cal, epochDay).map(([start, end]): [number, number] => [
+      instantOfWallClock(epochDay * DAY_MS + start * MINUTE_MS, cal.timeZone),
+      instantOfWallClock(epochDay * DAY_MS + end * MINUTE_MS, cal.timeZone),
+    ]);
+    if (cal.days.size >= MAX_CACHED_DAYS) cal.days.clear();
+    cal.days.set(epochDay, instants);
+  }
+  return instants;
 }
 
 /** Whether the calendar counts `at` as working time. */

@@ -162,7 +162,9 @@ export class SlaService {
     if (!this.cached || now - this.cached.readAt >= this.cacheMs) {
       this.loading ??= this.latest().finally(() => (this.loading = undefined));
       const policy = await this.loading;
-      if (!this.cached || this.cached.policy.version <= policy.version) this.cached = { policy, readAt: now };
+      // The same version keeps its object, so the calendar's memoised working days stay warm.
+      if (this.cached && this.cached.policy.version === policy.version) this.cached.readAt = now;
+      else if (!this.cached || this.cached.policy.version < policy.version) this.cached = { policy, readAt: now };
     }
     return { policy: this.cached.policy, calendar: this.cached.policy.calendar };
   }

@@ -10,11 +10,11 @@ import { DEFAULT_SLA_POLICY } from '../sla.policy.js';
 
 const infra = await testInfra();
 // The timer is off: the tests run the scheduler's passes themselves (running.scheduler.tick).
-const rawEnv = { ...subgraphTestEnv(infra, 'service-desk'), SLA_ESCALATION_INTERVAL_MS: '0', SLA_POLICY_CACHE_MS: '0' };
+const rawEnv: Record<string, string> = { ...subgraphTestEnv(infra, 'service-desk'), SLA_ESCALATION_INTERVAL_MS: '0', SLA_POLICY_CACHE_MS: '0' };
 const running = await startServiceDesk(parseEnv(serviceDeskEnvSchema, rawEnv));
 const [agent, manager, customer, admin] = await Promise.all(['service.agent', 'service.manager', 'customer', 'admin'].map((u) => login(infra, u)));
 const call = <T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, token: string = agent) =>
-  graphql<T>(running.url, query, variables, gatewayHeaders(token, rawEnv.GATEWAY_SECRET));
+  graphql<T>(running.url, query, variables, gatewayHeaders(token, rawEnv.GATEWAY_SECRET!));
 
 afterAll(async () => {
   await running.deps.connection.dropDatabase();
