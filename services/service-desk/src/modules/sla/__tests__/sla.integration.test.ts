@@ -12,7 +12,7 @@ const infra = await testInfra();
 // The timer is off: the tests run the scheduler's passes themselves (running.scheduler.tick).
 const rawEnv: Record<string, string> = { ...subgraphTestEnv(infra, 'service-desk'), SLA_ESCALATION_INTERVAL_MS: '0', SLA_POLICY_CACHE_MS: '0' };
 const running = await startServiceDesk(parseEnv(serviceDeskEnvSchema, rawEnv));
-const [agent, manager, customer, admin] = await Promise.all(['service.agent', 'service.manager', 'customer', 'admin'].map((u) => login(infra, u)));
+const [agent, manager, customer, admin] = (await Promise.all(['service.agent', 'service.manager', 'customer', 'admin'].map((u) => login(infra, u)))) as [string, string, string, string];
 const call = <T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, token: string = agent) =>
   graphql<T>(running.url, query, variables, gatewayHeaders(token, rawEnv.GATEWAY_SECRET!));
 
