@@ -15,6 +15,7 @@ const config: CodegenConfig = {
         mappers: {
           Ticket: '../modules/ticket/ticket.model.js#TicketRecord',
           Queue: '../modules/queue/queue.model.js#QueueRecord',
+          Article: '../modules/article/article.model.js#ArticleRecord',
           Customer: '../shared/entity-references.js#EntityReference',
           Product: '../shared/entity-references.js#EntityReference',
           Order: '../shared/entity-references.js#EntityReference',

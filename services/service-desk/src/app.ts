@@ -2,6 +2,9 @@ import { DateTimeScalar, loadSchema, mergeResolvers, runSubgraph } from '@crm/su
 import type { ServiceDeskServices } from './context.js';
 import type { ServiceDeskEnv } from './env.js';
 import { entityReferenceResolvers } from './shared/entity-references.js';
+import { articleModel } from './modules/article/article.model.js';
+import { articleResolvers } from './modules/article/article.resolvers.js';
+import { ArticleService } from './modules/article/article.service.js';
 import { queueModels } from './modules/queue/queue.model.js';
 import { queueResolvers } from './modules/queue/queue.resolvers.js';
 import { QueueService } from './modules/queue/queue.service.js';
@@ -48,10 +51,14 @@ export async function startServiceDesk(env: ServiceDeskEnv, options: { handleSig
       const ticketSlaPort = new TicketSlaPort(ticketService);
       const escalator = new SlaEscalator(ticketSlaPort, sla, new OnceClaims(connection), { batchSize: env.SLA_ESCALATION_BATCH, logger: logger.child({ module: 'sla' }) });
       scheduler = new Scheduler([escalator.job()], { intervalMs: env.SLA_ESCALATION_INTERVAL_MS, logger });
+      // Knowledge base (SVC-4): the relay's event removal joins each article's write queue.
+      const articles = articleModel(connection);
+      const articleService = new ArticleService(articles, relay);
+      relay.register(articles, { serializer: articleService.serial });
       return {
-        services: { customerDirectory, queues, tickets: ticketService, ticketSlaPort, sla },
-        resolvers: mergeResolvers(entityReferenceResolvers, queueResolvers, ticketResolvers, slaResolvers, { DateTime: DateTimeScalar }),
-        outboxModels: [tickets],
+        services: { customerDirectory, queues, tickets: ticketService, ticketSlaPort, sla, articles: articleService },
+        resolvers: mergeResolvers(entityReferenceResolvers, queueResolvers, ticketResolvers, slaResolvers, articleResolvers, { DateTime: DateTimeScalar }),
+        outboxModels: [tickets, articles],
         consumers: [
           createCustomerDirectoryConsumer({ client: kafka, connection, directory: customerDirectory, logger }),
           createTicketOrderConsumer({ client: kafka, connection, tickets: ticketService, logger }),

@@ -1,4 +1,5 @@
 import type { RequestContext } from '@crm/subgraph';
+import type { ArticleService } from './modules/article/article.service.js';
 import type { CustomerDirectory } from './modules/customer-directory/customer-directory.service.js';
 import type { QueueService } from './modules/queue/queue.service.js';
 import type { SlaService } from './modules/sla/sla.service.js';
@@ -13,6 +14,8 @@ export interface ServiceDeskServices {
   ticketSlaPort: TicketSlaPort;
   /** SLA policy, Ticket.sla and escalations (src/modules/sla). */
   sla: SlaService;
+  /** Knowledge base (src/modules/article). */
+  articles: ArticleService;
 }
 
 export type ServiceDeskContext = RequestContext<ServiceDeskServices>;
