@@ -39,19 +39,29 @@ export class OnceClaims {
 
   /** `true` for exactly one caller per key (until it releases the claim or the claim goes stale). */
   async claim(key: string, now = new Date()): Promise<boolean> {
-    for (let attempt = 0; attempt < 2; attempt += 1) {
-      try {
-        await this.claims.insertOne({ _id: key, claimedBy: this.instanceId, claimedAt: now });
-        return true;
-      } catch (error) {
-        if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
-      }
-      const held = await this.claims.findOne({ _id: key });
-      if (!held || held.completedAt || now.getTime() - held.claimedAt.getTime() < this.staleMs) return false;
-      // Stale: remove exactly that claim, then compete for the key again with an insert.
-      await this.claims.deleteOne({ _id: key, claimedBy: held.claimedBy, claimedAt: held.claimedAt });
+    if (await this.insert(key, now)) return true;
+    const held = await this.claims.findOne({ _id: key });
+    // Gone in between (released, or being taken over): compete for it with one more insert.
+    if (!held) return this.insert(key, now);
+    if (held.completedAt || now.getTime() - held.claimedAt.getTime() < this.staleMs) return false;
+    // Stale. A conditional delete is not enough on FerretDB v1 (it finds, then deletes by _id: a racer
+    // that read the same stale claim could delete the new holder's claim), so the takeover of this
+    // generation of the claim is itself an insert-claim; only its winner replaces the stale claim.
+    const takeover = `${key}#takeover:${held.claimedBy}:${held.claimedAt.getTime()}`;
+    if (!(await this.insert(takeover, now))) return false;
+    await this.claims.deleteOne({ _id: key, claimedBy: held.claimedBy, claimedAt: held.claimedAt });
+    return this.insert(key, now);
+  }
+
+  /** Inserts the claim document; false when the key exists. */
+  private async insert(key: string, now: Date): Promise<boolean> {
+    try {
+      await this.claims.insertOne({ _id: key, claimedBy: this.instanceId, claimedAt: now });
+      return true;
+    } catch (error) {
+      if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
+      return false;
     }
-    return false;
   }
 
   /**

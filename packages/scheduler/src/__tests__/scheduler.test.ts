@@ -66,11 +66,26 @@ describe('OnceClaims (real Mongo)', () => {
     const fresh = new Date(t0.getTime() + 999);
     expect(await new OnceClaims(second, { staleMs: 1000 }).claim(key, fresh)).toBe(false);
     const late = new Date(t0.getTime() + 1001);
-    const takers = [new OnceClaims(first, { staleMs: 1000 }), new OnceClaims(second, { staleMs: 1000 }), new OnceClaims(second, { staleMs: 1000 })];
+    const takers = Array.from({ length: 8 }, (_, i) => new OnceClaims(i % 2 ? first : second, { staleMs: 1000 }));
     const results = await Promise.all(takers.map((t) => t.claim(key, late)));
     expect(results.filter(Boolean)).toHaveLength(1);
     const stored = await second.collection('scheduler_claims').findOne({ _id: key as never });
     expect(stored?.claimedAt).toEqual(late);
+    expect(stored?.claimedBy).toBe(takers[results.indexOf(true)]!.instanceId);
+    // The new holder's claim is fresh: nobody takes it at the same instant.
+    expect(await Promise.all(takers.map((t) => t.claim(key, late)))).toEqual(takers.map(() => false));
+  });
+
+  it('stale takeovers stay single under repeated races', async () => {
+    const t0 = new Date('2026-01-01T00:00:00Z');
+    const late = new Date(t0.getTime() + 5000);
+    for (let round = 0; round < 5; round += 1) {
+      const key = uniqueName('stale_round');
+      expect(await new OnceClaims(first, { staleMs: 1000 }).claim(key, t0)).toBe(true);
+      const takers = Array.from({ length: 6 }, (_, i) => new OnceClaims(i % 2 ? first : second, { staleMs: 1000 }));
+      const results = await Promise.all(takers.map((t) => t.claim(key, late)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    }
   });
 
   it('a completed claim is never taken over, however old', async () => {
