@@ -16,10 +16,10 @@ export const DEMO_USERS = [
 ];
 
 const CUSTOMERS = [
-  { name: 'Zhang Wei', email: 'zhang.wei@example.cn', phone: '+86 138 0013 8000', organization: 'Tsinghua University', lifecycleStage: 'CUSTOMER', source: 'trade show', tags: ['edu', 'vip'] },
+  { name: 'Zhang Wei', email: 'zhang.wei@example.cn', phones: [{ number: '+86 138 0013 8000' }], organization: 'Tsinghua University', lifecycleStage: 'CUSTOMER', source: 'trade show', tags: ['edu', 'vip'] },
   { name: 'Wang Fang', email: 'wang.fang@example.cn', organization: 'Peking University', lifecycleStage: 'PROSPECT', source: 'website', tags: ['edu'] },
   { name: 'Li Qiang', email: 'li.qiang@example.cn', organization: 'Huaxin Trading Co.', lifecycleStage: 'LOYAL', source: 'referral', tags: ['wholesale'] },
-  { name: 'Liu Yang', phone: '+86 139 1000 2000', organization: 'Fudan University', lifecycleStage: 'LEAD', source: 'campaign' },
+  { name: 'Liu Yang', phones: [{ number: '+86 139 1000 2000' }], organization: 'Fudan University', lifecycleStage: 'LEAD', source: 'campaign' },
   { name: 'Chen Jing', email: 'chen.jing@example.cn', organization: 'Shenzhen Bright Tech', lifecycleStage: 'CUSTOMER', source: 'website', tags: ['tech'] },
   { name: 'Yang Min', email: 'yang.min@example.cn', organization: 'Zhejiang University', lifecycleStage: 'CHURNED', source: 'phone' },
 ];
@@ -63,11 +63,17 @@ export async function seedDemoData({ gatewayUrl, keycloakUrl, realm = 'crm' }) {
   }
   const manager = await as('sales.manager');
   for (const input of PRODUCTS) await manager('mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }', { input });
+  // A demo service queue with both agents: technical and after-sales tickets are handed to them in turn.
+  const userIdOf = async (username) => JSON.parse(Buffer.from((await login(keycloakUrl, realm, username)).split('.')[1], 'base64url').toString()).sub;
+  const serviceManager = await as('service.manager');
+  await serviceManager('mutation($input: CreateQueueInput!) { createQueue(input: $input) { id } }', {
+    input: { name: 'Demo support', skillGroup: 'general support', members: [await userIdOf('service.agent'), await userIdOf('service.agent2')], ticketTypes: ['TECHNICAL', 'AFTER_SALES', 'COMPLAINT'] },
+  });
   const agent = await as('service.agent');
   const tickets = [
     { customerId: customerIds[0], subject: 'Cannot export the customer list', type: 'TECHNICAL', priority: 'HIGH', channel: 'PHONE' },
     { customerId: customerIds[2], subject: 'Invoice shows the wrong address', type: 'AFTER_SALES', channel: 'EMAIL' },
-    { customerId: customerIds[5], subject: 'Unhappy with response times', type: 'COMPLAINT', priority: 'URGENT', channel: 'WECHAT' },
+    { customerId: customerIds[5], subject: 'Unhappy with response times', type: 'COMPLAINT', priority: 'URGENT', channel: 'CHAT' },
   ];
   for (const input of tickets) await agent('mutation($input: CreateTicketInput!) { createTicket(input: $input) { id } }', { input });
   const marketer = await as('marketer');
