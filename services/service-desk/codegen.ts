@@ -16,6 +16,7 @@ const config: CodegenConfig = {
           Ticket: '../modules/ticket/ticket.model.js#TicketRecord',
           Queue: '../modules/queue/queue.model.js#QueueRecord',
           Article: '../modules/article/article.model.js#ArticleRecord',
+          AfterSalesRecord: '../modules/after-sales/after-sales.model.js#AfterSalesRecord as AfterSalesDocument',
           Customer: '../shared/entity-references.js#EntityReference',
           Product: '../shared/entity-references.js#EntityReference',
           Order: '../shared/entity-references.js#EntityReference',

@@ -2,6 +2,13 @@ import { DateTimeScalar, loadSchema, mergeResolvers, runSubgraph } from '@crm/su
 import type { ServiceDeskServices } from './context.js';
 import type { ServiceDeskEnv } from './env.js';
 import { entityReferenceResolvers } from './shared/entity-references.js';
+import { createCustomerLinkConsumer, CustomerLinkRegistry } from '@crm/customer-link';
+import { afterSalesModel } from './modules/after-sales/after-sales.model.js';
+import { afterSalesResolvers } from './modules/after-sales/after-sales.resolvers.js';
+import { AfterSalesService } from './modules/after-sales/after-sales.service.js';
+import { createOrderDirectoryConsumer } from './modules/order-directory/order-directory.consumer.js';
+import { orderDirectoryModel } from './modules/order-directory/order-directory.model.js';
+import { OrderDirectory } from './modules/order-directory/order-directory.service.js';
 import { articleModel } from './modules/article/article.model.js';
 import { articleResolvers } from './modules/article/article.resolvers.js';
 import { ArticleService } from './modules/article/article.service.js';
@@ -55,13 +62,28 @@ export async function startServiceDesk(env: ServiceDeskEnv, options: { handleSig
       const articles = articleModel(connection);
       const articleService = new ArticleService(articles, relay);
       relay.register(articles, { serializer: articleService.serial });
+      // After-sales records (SVC-6), checked against the orders known from sales' order.* events.
+      const orderDirectory = new OrderDirectory(orderDirectoryModel(connection));
+      const afterSalesRecords = afterSalesModel(connection);
+      const afterSales = new AfterSalesService(
+        afterSalesRecords,
+        relay,
+        orderDirectory,
+        { customerIdOf: (user) => customerDirectory.customerIdOf(user), ticketOf: (id, user) => ticketService.get(id, user) },
+        { returnWindowDays: env.AFTER_SALES_RETURN_WINDOW_DAYS },
+      );
+      relay.register(afterSalesRecords, { serializer: afterSales.serial });
+      // customer.merged: every module storing a customerId registers here (see @crm/customer-link).
+      const customerLinks = new CustomerLinkRegistry().register('after-sales', (from, to) => afterSales.repointCustomer(from, to));
       return {
-        services: { customerDirectory, queues, tickets: ticketService, ticketSlaPort, sla, articles: articleService },
-        resolvers: mergeResolvers(entityReferenceResolvers, queueResolvers, ticketResolvers, slaResolvers, articleResolvers, { DateTime: DateTimeScalar }),
-        outboxModels: [tickets, articles],
+        services: { customerDirectory, queues, tickets: ticketService, ticketSlaPort, sla, articles: articleService, orderDirectory, afterSales, customerLinks },
+        resolvers: mergeResolvers(entityReferenceResolvers, queueResolvers, ticketResolvers, slaResolvers, articleResolvers, afterSalesResolvers, { DateTime: DateTimeScalar }),
+        outboxModels: [tickets, articles, afterSalesRecords],
         consumers: [
           createCustomerDirectoryConsumer({ client: kafka, connection, directory: customerDirectory, logger }),
           createTicketOrderConsumer({ client: kafka, connection, tickets: ticketService, logger }),
+          createOrderDirectoryConsumer({ client: kafka, connection, directory: orderDirectory, logger }),
+          createCustomerLinkConsumer({ client: kafka, connection, registry: customerLinks, logger, service: SERVICE_NAME }),
         ],
       };
     },

@@ -1,5 +1,8 @@
+import type { CustomerLinkRegistry } from '@crm/customer-link';
 import type { RequestContext } from '@crm/subgraph';
+import type { AfterSalesService } from './modules/after-sales/after-sales.service.js';
 import type { ArticleService } from './modules/article/article.service.js';
+import type { OrderDirectory } from './modules/order-directory/order-directory.service.js';
 import type { CustomerDirectory } from './modules/customer-directory/customer-directory.service.js';
 import type { QueueService } from './modules/queue/queue.service.js';
 import type { SlaService } from './modules/sla/sla.service.js';
@@ -16,6 +19,12 @@ export interface ServiceDeskServices {
   sla: SlaService;
   /** Knowledge base (src/modules/article). */
   articles: ArticleService;
+  /** Orders from the sales service's events (src/modules/order-directory). */
+  orderDirectory: OrderDirectory;
+  /** Returns, repairs, replacements (src/modules/after-sales). */
+  afterSales: AfterSalesService;
+  /** Modules re-pointing customer ids on customer.merged (@crm/customer-link). */
+  customerLinks: CustomerLinkRegistry;
 }
 
 export type ServiceDeskContext = RequestContext<ServiceDeskServices>;
