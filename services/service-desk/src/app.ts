@@ -74,7 +74,9 @@ export async function startServiceDesk(env: ServiceDeskEnv, options: { handleSig
       );
       relay.register(afterSalesRecords, { serializer: afterSales.serial });
       // customer.merged: every module storing a customerId registers here (see @crm/customer-link).
-      const customerLinks = new CustomerLinkRegistry().register('after-sales', (from, to) => afterSales.repointCustomer(from, to));
+      const customerLinks = new CustomerLinkRegistry()
+        .register('tickets', (from, to) => ticketService.repointCustomer(from, to))
+        .register('after-sales', (from, to) => afterSales.repointCustomer(from, to));
       return {
         services: { customerDirectory, queues, tickets: ticketService, ticketSlaPort, sla, articles: articleService, orderDirectory, afterSales, customerLinks },
         resolvers: mergeResolvers(entityReferenceResolvers, queueResolvers, ticketResolvers, slaResolvers, articleResolvers, afterSalesResolvers, { DateTime: DateTimeScalar }),

@@ -143,6 +143,12 @@ describe('who sees and changes which ticket', () => {
     const { event } = await ticketsWatch.find((e) => e.subject === two && e.type === 'ticket.updated');
     expect(event.data).toMatchObject({ customerId: survivor, mergedCustomerId: merged, changed: ['customerId'] });
 
+    // Through Kafka: the customers service's customer.merged reaches the customer-link registry.
+    const [gone, kept] = [new Types.ObjectId().toHexString(), new Types.ObjectId().toHexString()];
+    const three = (await ok(manager(CREATE, { input: { customerId: gone, subject: 'M3', type: 'SUGGESTION' } }))).createTicket.id;
+    await publisher.publish([createEvent({ source: '/crm/customers', type: 'customer.merged', subject: kept, data: { customerId: kept, survivorId: kept, mergedId: gone, version: 2 } })]);
+    await eventually(async () => (await collection.findOne({ _id: new Types.ObjectId(three) }))!.customerId === kept, 30_000, 200);
+
     const cancelled = createEvent({ source: '/crm/sales', type: 'order.cancelled', subject: orderId, data: { orderId, customerId: survivor, reason: 'Customer changed their mind', version: 3 } });
     await publisher.publish([cancelled]);
     const history = await eventually(async () => {
