@@ -9,6 +9,9 @@ import { AfterSalesService } from './modules/after-sales/after-sales.service.js'
 import { createOrderDirectoryConsumer } from './modules/order-directory/order-directory.consumer.js';
 import { orderDirectoryModel } from './modules/order-directory/order-directory.model.js';
 import { OrderDirectory } from './modules/order-directory/order-directory.service.js';
+import { conversationModel } from './modules/conversation/conversation.model.js';
+import { conversationResolvers } from './modules/conversation/conversation.resolvers.js';
+import { ConversationService } from './modules/conversation/conversation.service.js';
 import { articleModel } from './modules/article/article.model.js';
 import { articleResolvers } from './modules/article/article.resolvers.js';
 import { ArticleService } from './modules/article/article.service.js';
@@ -73,14 +76,29 @@ export async function startServiceDesk(env: ServiceDeskEnv, options: { handleSig
         { returnWindowDays: env.AFTER_SALES_RETURN_WINDOW_DAYS },
       );
       relay.register(afterSalesRecords, { serializer: afterSales.serial });
+      // Online service (SVC-5): automatic answers from the knowledge base, hand-over through the ticket module's port.
+      const conversationDocs = conversationModel(connection);
+      const conversations = new ConversationService(
+        conversationDocs,
+        relay,
+        {
+          customerIdOf: (user) => customerDirectory.customerIdOf(user),
+          answer: (question, productId, first, minScore) => articleService.answer(question, productId, first, minScore),
+          openFromConversation: (input, user) => ticketService.openFromConversation(input, user),
+          addConversationMessage: (ticketId, text, user) => ticketService.addConversationMessage(ticketId, text, user),
+        },
+        { answers: env.CONVERSATION_ANSWERS, minScore: env.CONVERSATION_MIN_SCORE },
+      );
+      relay.register(conversationDocs, { serializer: conversations.serial });
       // customer.merged: every module storing a customerId registers here (see @crm/customer-link).
       const customerLinks = new CustomerLinkRegistry()
         .register('tickets', (from, to) => ticketService.repointCustomer(from, to))
-        .register('after-sales', (from, to) => afterSales.repointCustomer(from, to));
+        .register('after-sales', (from, to) => afterSales.repointCustomer(from, to))
+        .register('conversations', (from, to) => conversations.repointCustomer(from, to));
       return {
-        services: { customerDirectory, queues, tickets: ticketService, ticketSlaPort, sla, articles: articleService, orderDirectory, afterSales, customerLinks },
-        resolvers: mergeResolvers(entityReferenceResolvers, queueResolvers, ticketResolvers, slaResolvers, articleResolvers, afterSalesResolvers, { DateTime: DateTimeScalar }),
-        outboxModels: [tickets, articles, afterSalesRecords],
+        services: { customerDirectory, queues, tickets: ticketService, ticketSlaPort, sla, articles: articleService, conversations, orderDirectory, afterSales, customerLinks },
+        resolvers: mergeResolvers(entityReferenceResolvers, queueResolvers, ticketResolvers, slaResolvers, articleResolvers, afterSalesResolvers, conversationResolvers, { DateTime: DateTimeScalar }),
+        outboxModels: [tickets, articles, afterSalesRecords, conversationDocs],
         consumers: [
           createCustomerDirectoryConsumer({ client: kafka, connection, directory: customerDirectory, logger }),
           createTicketOrderConsumer({ client: kafka, connection, tickets: ticketService, logger }),

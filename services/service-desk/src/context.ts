@@ -2,6 +2,7 @@ import type { CustomerLinkRegistry } from '@crm/customer-link';
 import type { RequestContext } from '@crm/subgraph';
 import type { AfterSalesService } from './modules/after-sales/after-sales.service.js';
 import type { ArticleService } from './modules/article/article.service.js';
+import type { ConversationService } from './modules/conversation/conversation.service.js';
 import type { OrderDirectory } from './modules/order-directory/order-directory.service.js';
 import type { CustomerDirectory } from './modules/customer-directory/customer-directory.service.js';
 import type { QueueService } from './modules/queue/queue.service.js';
@@ -19,6 +20,8 @@ export interface ServiceDeskServices {
   sla: SlaService;
   /** Knowledge base (src/modules/article). */
   articles: ArticleService;
+  /** Online service (src/modules/conversation). */
+  conversations: ConversationService;
   /** Orders from the sales service's events (src/modules/order-directory). */
   orderDirectory: OrderDirectory;
   /** Returns, repairs, replacements (src/modules/after-sales). */

@@ -21,6 +21,11 @@ export const serviceDeskEnvSchema = serviceEnvSchema.extend({
   SLA_ESCALATION_BATCH: z.coerce.number().int().min(1).max(10_000).default(200),
   /** How long a replica reuses the SLA policy it read, ms (another replica's change is seen within it). */
   SLA_POLICY_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
+  // Online service (SVC-5).
+  /** Knowledge-base articles offered per question at most. */
+  CONVERSATION_ANSWERS: z.coerce.number().int().min(1).max(10).default(3),
+  /** Lowest match score (0 to 1) of an article offered as an automatic answer. */
+  CONVERSATION_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.3),
   // After-sales (SVC-6).
   /** Days after delivery in which a return may be requested. */
   AFTER_SALES_RETURN_WINDOW_DAYS: z.coerce.number().int().min(0).max(3650).default(7),
