@@ -141,6 +141,11 @@ describe('after-sales records (SVC-6, real Mongo, Kafka, Keycloak)', () => {
     // Rejection needs a reason; a customer cancels its own REQUESTED record, not another's.
     const second = (await ok(customer(REQUEST, { input: { kind: 'REPAIR', productId: product, orderId, reason: 'Noisy fan' } }))).requestAfterSales;
     expect(fieldsOf(await manager(REJECT, { id: second.id, n: ' ' }))).toEqual(['note']);
+    const third = (await ok(customer(REQUEST, { input: { kind: 'REPAIR', productId: product, orderId, reason: 'Scratched' } }))).requestAfterSales;
+    expect((await ok(manager(REJECT, { id: third.id, n: 'Cosmetic damage is not covered' }))).rejectAfterSales).toMatchObject({ status: 'REJECTED', statusNote: 'Cosmetic damage is not covered' });
+    expect(codeOf(await manager(APPROVE, { id: third.id }))).toBe('CONFLICT');
+    const { event: rejected } = await events.find((e) => e.subject === third.id && e.type === 'after-sales.rejected');
+    expect(rejected.data).toMatchObject({ status: 'REJECTED', note: 'Cosmetic damage is not covered' });
     expect(codeOf(await customer2(CANCEL, { id: second.id }))).toBe('NOT_FOUND');
     expect((await ok(customer(CANCEL, { id: second.id, n: 'Fixed it myself' }))).cancelAfterSales).toMatchObject({ status: 'CANCELLED', statusNote: 'Fixed it myself' });
     const list = await ok(agent(`query($f: AfterSalesFilter) { afterSalesRecords(filter: $f) { totalCount edges { node { id status } } } }`, { f: { orderId, statuses: ['CANCELLED'] } }));
