@@ -107,11 +107,12 @@ export const profileFields = {
     .nullish()
     .refine((v) => v == null || (isPastDate(v) && v >= '1900-01-01'), 'A date (YYYY-MM-DD) from 1900 up to today')
     .transform((v) => v ?? null),
+  // Trimmed and lower-cased before the format check: " Ann@Example.cn " is a valid address typed carelessly.
   email: z
-    .email('Not an email address')
+    .string()
     .trim()
     .toLowerCase()
-    .max(254)
+    .pipe(z.email('Not an email address').max(254))
     .nullish()
     .or(z.literal('').transform(() => null))
     .transform((v) => v ?? null),

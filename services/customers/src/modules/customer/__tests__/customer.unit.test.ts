@@ -43,6 +43,10 @@ describe('profile validation (CUS-1)', () => {
     const ok = createCustomerInput.parse({ name: ' 张三 ', phones: [{ number: '13800138000' }, { number: '+8613800138000', kind: 'WORK' }], tags: ['a', 'a'], identityDocument: { type: 'PRC_RESIDENT_ID', number: '11010519491231002x' } });
     expect(ok).toMatchObject({ name: '张三', lifecycleStage: 'LEAD', tags: ['a'], phones: [{ number: '+8613800138000', kind: 'WORK' }], identityDocument: { number: '11010519491231002X' } });
     expect(updateCustomerInput.safeParse({ name: null }).success).toBe(false);
+    // An address typed with spaces and capitals is stored trimmed and lower-cased; an empty one is none.
+    expect(createCustomerInput.parse({ name: 'Ann', email: '  Ann.Li@Example.CN ' }).email).toBe('ann.li@example.cn');
+    expect(createCustomerInput.parse({ name: 'Ann', email: '' }).email).toBeNull();
+    expect(createCustomerInput.safeParse({ name: 'Ann', email: `${'a'.repeat(250)}@x.cn` }).success).toBe(false);
   });
 
   it('enforces lifecycle transitions', () => {
