@@ -75,6 +75,7 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
           { name: 'contract-expiry', run: (now) => contractService.expireEnded(now) },
           { name: 'contract-renewal-due', run: (now) => contractService.sendRenewalReminders(now) },
           { name: 'quote-expiry', run: (now) => quoteService.expireOverdue(now) },
+          { name: 'stock-orphaned-reservations', run: (now) => stock.releaseOrphanedReservations(now, (ids) => orderService.existingIds(ids)) },
         ],
         { intervalMs: env.SALES_SCHEDULER_INTERVAL_MS, logger },
       );

@@ -5,7 +5,7 @@ import { hasAnyRole, Role, type AuthUser } from '@crm/auth';
 import { DomainException, fieldProblems } from '@crm/errors';
 import { OUTBOX_FIELD, appendEvents, type CloudEvent, type OutboxRelay } from '@crm/events';
 import { formatMoney, moneySchema, type Money } from '@crm/money';
-import { paginate, PerKeySerializer, type Page, type PageArgs } from '@crm/mongo';
+import { findByIds, paginate, PerKeySerializer, type Page, type PageArgs } from '@crm/mongo';
 import { isSalesStaff, ownedReadFilter, ownedWriteFilter, ownershipOf, type Ownership } from '../../shared/ownership.js';
 import { currencyInput, discountInput, linesInput, OBJECT_ID, priceLines, type Catalog, type Priced } from '../../shared/pricing.js';
 import { OrderException } from './order.errors.js';
@@ -521,6 +521,13 @@ export class OrderService {
         },
       };
     });
+  }
+
+  /** Which of these ids are stored orders (for the stock module's release of orphaned reservations). */
+  async existingIds(ids: string[]): Promise<Set<string>> {
+    const valid = ids.filter((id) => OBJECT_ID.test(id)).map((id) => new Types.ObjectId(id));
+    const found = await findByIds<{ _id: Types.ObjectId }>(this.orders, valid, { _id: 1 });
+    return new Set(found.map((doc) => doc._id.toHexString()));
   }
 
   /** customer.merged: moves the orders of a merged-away customer to the survivor (idempotent; `order.updated` each). */

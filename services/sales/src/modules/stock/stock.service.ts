@@ -109,6 +109,11 @@ function movementId(product: Types.ObjectId, seq: number): Types.ObjectId {
   return new Types.ObjectId(createHash('sha256').update(`${product.toHexString()}:${seq}`).digest('hex').slice(0, 24));
 }
 
+/** How long a reservation may wait for its order to be stored before it counts as orphaned. */
+const ORPHAN_GRACE_MS = 10 * 60_000;
+/** Who moves stock when the service itself does (releasing orphaned reservations). */
+const SYSTEM_USER: AuthUser = { id: 'system', username: 'system', name: 'system', roles: [], groups: [] };
+
 /** Keeps every open reservation and the most recent finished entries. */
 function bounded(entries: OrderStockEntry[]): OrderStockEntry[] {
   const open = entries.filter((entry) => entry.state === 'RESERVED');
@@ -320,6 +325,28 @@ export class StockService {
         });
       }
     });
+  }
+
+  /**
+   * Gives back reservations held for orders that were never stored. An order reserves under its new
+   * id before it is inserted (so a shortfall writes nothing), and a crash between the two would hold
+   * the stock for ever. Entries RESERVED longer than `graceMs` whose order `existing` does not know
+   * are released by the system, with a reason on the movement. Idempotent; returns how many.
+   */
+  async releaseOrphanedReservations(now: Date, existing: (orderIds: string[]) => Promise<Set<string>>, graceMs = ORPHAN_GRACE_MS): Promise<number> {
+    // One document per product, so a scan of the levels (their order entries only).
+    const levels = await this.levels.find({ 'orders.state': 'RESERVED' }, { orders: 1 }).lean<StockLevelRecord[]>().exec();
+    const held = levels.flatMap((level) =>
+      level.orders.filter((e) => e.state === 'RESERVED' && now.getTime() - new Date(e.at).getTime() > graceMs).map((e) => ({ product: level._id, order: e.orderId })),
+    );
+    if (held.length === 0) return 0;
+    const stored = await existing([...new Set(held.map((h) => h.order))]);
+    let released = 0;
+    for (const { product, order } of held.filter((h) => !stored.has(h.order))) {
+      await this.orderSerial.run(order, () => this.releaseOn(product, order, SYSTEM_USER, 'No order was stored for this reservation'));
+      released += 1;
+    }
+    return released;
   }
 
   // ---- Internals --------------------------------------------------------------------------------

@@ -298,4 +298,31 @@ describe('sales subgraph: stock (real Mongo, Kafka, Keycloak)', () => {
     expect(rest.edges.map((e: any) => e.node.quantity)).toEqual([3, 2, 1]);
     expect(rest.pageInfo.hasNextPage).toBe(false);
   });
+
+  // Last in the file: it releases every orphaned reservation of this database (earlier tests' included).
+  it('releases reservations whose order was never stored, after a grace period, once; a stored order keeps its stock', async () => {
+    const product = await newProduct();
+    await receive(product, 10);
+    const placed = await call(`mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }`, {
+      input: { customerId: '6740a1b2c3d4e5f601234567', currency: 'CNY', lines: [{ productId: product, quantity: 3, taxRateBasisPoints: 1300 }] },
+    }, repToken);
+    expect(placed.errors).toBeUndefined();
+    expect(placed.data!.placeOrder.status).toBe('APPROVED');
+    // As a process that died between reserving and storing its order would have left it.
+    const lostOrder = '6740a1b2c3d4e5f60000dead';
+    await stock.reserveForOrder(lostOrder, [{ productId: product, quantity: 4 }], orderUser);
+    expect(await levelOf(product)).toMatchObject({ onHand: 10, reserved: 7 });
+
+    const orders = running.services.orders;
+    const existing = (ids: string[]) => orders.existingIds(ids);
+    // Within the grace period nothing is touched.
+    expect(await stock.releaseOrphanedReservations(new Date(), existing)).toBe(0);
+    const later = new Date(Date.now() + 11 * 60_000);
+    expect(await stock.releaseOrphanedReservations(later, existing)).toBeGreaterThanOrEqual(1);
+    expect(await levelOf(product)).toMatchObject({ onHand: 10, reserved: 3, available: 7 });
+    expect(await stock.releaseOrphanedReservations(later, existing)).toBe(0);
+    const released = (await call(MOVEMENTS, { id: product, first: 1 })).data!.stockMovements.edges[0].node;
+    expect(released).toMatchObject({ kind: 'RELEASED', quantity: 4, orderId: lostOrder, by: 'system', reason: 'No order was stored for this reservation' });
+  });
 });
+
