@@ -35,7 +35,13 @@ FERRETDB_VERSION="$(sed -n 's:^require github.com/FerretDB/FerretDB v\([^ ]*\).*
 
 KAFKA_LIBS="$CRM_CACHE_DIR/kafka/$KAFKA_VERSION/libs"
 KEYCLOAK_HOME="$CRM_CACHE_DIR/keycloak/keycloak-$KEYCLOAK_VERSION"
-FERRETDB_BIN="$CRM_CACHE_DIR/ferretdb/$FERRETDB_VERSION/ferretdb"
+# Keyed by the wrapper's source too: a changed main.go (e.g. a new flag) builds a new binary.
+FERRETDB_BIN="$CRM_CACHE_DIR/ferretdb/$FERRETDB_VERSION/$(cat "$INFRA_DIR/ferretdb/main.go" "$INFRA_DIR/ferretdb/go.sum" | sha256sum | cut -c1-12)/ferretdb"
+# FerretDB's storage: sqlite (default, files in the state folder) or postgresql (a local PostgreSQL
+# server from the machine's packages, started and stopped with the rest; see up.sh).
+FERRETDB_BACKEND="${CRM_FERRETDB_BACKEND:-sqlite}"
+POSTGRES_PORT="${POSTGRES_PORT:-55432}"
+POSTGRES_BIN="${CRM_POSTGRES_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
 die() { printf '\033[31m[crm] error:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -53,6 +53,15 @@ check_prerequisites() {
   if [ ! -x "$KEYCLOAK_HOME/bin/kc.sh" ]; then
     command -v unzip > /dev/null || missing+=("unzip (one-time unpacking of Keycloak)")
   fi
+  if [ "$MONGO_KIND" = ferretdb ] && [ "$FERRETDB_BACKEND" = postgresql ]; then
+    [ -x "$POSTGRES_BIN/postgres" ] && [ -x "$POSTGRES_BIN/initdb" ] ||
+      missing+=("PostgreSQL server binaries (CRM_FERRETDB_BACKEND=postgresql; e.g. Debian's postgresql package, or set CRM_POSTGRES_BIN)")
+    if [ "$(id -u)" = 0 ] && ! id postgres > /dev/null 2>&1; then
+      missing+=("a 'postgres' user (PostgreSQL refuses to run as root)")
+    fi
+  elif [ "$MONGO_KIND" = ferretdb ] && [ "$FERRETDB_BACKEND" != sqlite ]; then
+    missing+=("CRM_FERRETDB_BACKEND must be sqlite or postgresql, not '$FERRETDB_BACKEND'")
+  fi
   if [ "$MONGO_KIND" = ferretdb ] && [ ! -x "$FERRETDB_BIN" ]; then
     command -v go > /dev/null ||
       missing+=("go (one-time build of FerretDB; or install mongod, or set MONGO_URL)")
@@ -276,10 +285,43 @@ ensure_mongod() {
 }
 
 ferretdb_ready() { mongo_ping "$MONGO_PORT"; }
+postgres_ready() { "$POSTGRES_BIN/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres; }
+
+# PostgreSQL for FerretDB's postgresql backend: a cluster in the state folder, trust auth on
+# 127.0.0.1 only (development data). Run as the 'postgres' user when we are root (it refuses root);
+# setpriv execs, so the PID file holds the postmaster's own PID.
+ensure_postgres() {
+  local pid dir="$DATA_DIR/postgres" ports="$POSTGRES_PORT" as=()
+  if pid="$(running_pid postgres "$ports")"; then
+    wait_healthy postgres "$MONGO_TIMEOUT" postgres_ready
+    return
+  fi
+  clean_stale_pid postgres
+  require_free_ports postgres POSTGRES_PORT
+  log_marker postgres
+  [ "$(id -u)" = 0 ] && as=(setpriv --reuid=postgres --regid=postgres --init-groups --inh-caps=-all)
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    crm_log "postgres: creating a cluster in $dir"
+    (cd "$dir" && "${as[@]}" "$POSTGRES_BIN/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --no-instructions) \
+      >> "$LOG_DIR/postgres.log" 2>&1 || fail_with_log postgres "initdb failed"
+  fi
+  launch postgres "$ports" "${as[@]}" "$POSTGRES_BIN/postgres" -D "$dir" -p "$POSTGRES_PORT" -k "$dir" \
+    -c listen_addresses=127.0.0.1 -c max_connections=300
+  wait_healthy postgres "$MONGO_TIMEOUT" postgres_ready
+  "$POSTGRES_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'" | grep -q 1 ||
+    "$POSTGRES_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -qc "CREATE DATABASE ferretdb" >> "$LOG_DIR/postgres.log" 2>&1 ||
+    fail_with_log postgres "could not create the ferretdb database"
+}
 
 ensure_ferretdb() {
-  local t0 pid dir="$DATA_DIR/ferretdb" ports="$MONGO_PORT"
+  local t0 pid dir="$DATA_DIR/ferretdb" ports="$MONGO_PORT $FERRETDB_BACKEND" backend=()
   t0="$(now_ms)"
+  if [ "$FERRETDB_BACKEND" = postgresql ]; then
+    ensure_postgres
+    backend=(-postgresql-url "postgres://postgres@127.0.0.1:$POSTGRES_PORT/ferretdb")
+  fi
   if pid="$(running_pid ferretdb "$ports")"; then
     adopt ferretdb "$pid" "$MONGO_TIMEOUT" "$t0" ferretdb_ready
     return
@@ -289,9 +331,9 @@ ensure_ferretdb() {
   log_marker ferretdb
   build_ferretdb
   mkdir -p "$dir"
-  launch ferretdb "$ports" "$FERRETDB_BIN" -listen-addr "127.0.0.1:$MONGO_PORT" -data-dir "$dir" -log-level warn
+  launch ferretdb "$ports" "$FERRETDB_BIN" -listen-addr "127.0.0.1:$MONGO_PORT" -data-dir "$dir" -log-level warn "${backend[@]}"
   wait_healthy ferretdb "$MONGO_TIMEOUT" ferretdb_ready
-  result ferretdb "$t0" "started (pid $(cat "$(pid_file ferretdb)"))"
+  result ferretdb "$t0" "started (pid $(cat "$(pid_file ferretdb)"), $FERRETDB_BACKEND backend)"
 }
 
 ensure_external_mongo() {

@@ -19,6 +19,7 @@ import (
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data-dir", "data", "directory for the SQLite files")
+	postgresURL := flag.String("postgresql-url", "", "use FerretDB's PostgreSQL backend at this URL instead of SQLite files")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
 
@@ -34,12 +35,17 @@ func main() {
 		os.Exit(1)
 	}
 
-	f, err := ferretdb.New(&ferretdb.Config{
+	config := &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + *dataDir + "/",
-	})
+	}
+	if *postgresURL != "" {
+		config.Handler = "postgresql"
+		config.PostgreSQLURL = *postgresURL
+	}
+	f, err := ferretdb.New(config)
 	if err != nil {
 		logger.Error("cannot configure FerretDB", "error", err)
 		os.Exit(1)
@@ -48,7 +54,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	logger.Info("FerretDB listening", "addr", *listen, "data", *dataDir)
+	logger.Info("FerretDB listening", "addr", *listen, "handler", config.Handler)
 	if err := f.Run(ctx); err != nil {
 		logger.Error("FerretDB stopped", "error", err)
 		os.Exit(1)
