@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '@crm/env';
 import { createEvent } from '@crm/events';
-import { gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, watchTopic } from '@crm/testing';
+import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, watchTopic } from '@crm/testing';
 import { startServiceDesk } from '../../../app.js';
 import { serviceDeskEnvSchema } from '../../../env.js';
 
@@ -231,8 +231,12 @@ describe('ticket lifecycle (SVC-1) through the subgraph', () => {
     await ok(worker(START, { id: t.id }));
     await ok(worker(RESOLVE, { id: t.id, r: 'Replaced the fan' }));
     await ok(worker(CLOSE, { id: t.id }));
-    // 15 days after resolution: the 14-day window has passed.
-    await collection.updateOne({ _id: new Types.ObjectId(t.id) }, { $set: { resolvedAt: new Date(Date.now() - 15 * 86_400_000) } });
+    // 15 days after resolution: the 14-day window has passed. Written once the relay has published the
+    // close's events: its removal of them rewrites the whole document on FerretDB and would undo this.
+    const _id = new Types.ObjectId(t.id);
+    await eventually(async () => ((await collection.findOne({ _id }))!.pendingEvents?.length ?? 0) === 0, 30_000, 100);
+    await collection.updateOne({ _id }, { $set: { resolvedAt: new Date(Date.now() - 15 * 86_400_000) } });
+    expect((await collection.findOne({ _id }))!.resolvedAt.getTime()).toBeLessThan(Date.now() - 14 * 86_400_000);
     const late = await customer(REOPEN, { id: t.id, r: 'Noisy again' });
     expect(codeOf(late)).toBe('CONFLICT');
     expect(reasonOf(late)).toBe('TICKET_REOPEN_WINDOW_PASSED');
