@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
-import { repoRoot, testInfra, type TestInfra } from '@crm/testing';
+import { afterAll, expect } from 'vitest';
+import { graphql, login, repoRoot, testInfra, type GraphQLResponse, type TestInfra } from '@crm/testing';
 // @ts-expect-error plain ESM launcher shared with `pnpm start`
 import { startPlatform } from '../../scripts/platform.mjs';
 
@@ -31,5 +31,25 @@ export async function e2ePlatform(name: string): Promise<{ infra: TestInfra; pla
   });
   afterAll(() => platform.stop());
   return { infra, platform, logDir };
+}
+
+/** Calls through the gateway as a user: `raw` returns the whole response, `asUser` the data and fails the test on errors. */
+export function gatewayCalls(platform: Platform) {
+  const raw = (token: string) => (query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<Record<string, any>>> =>
+    graphql<Record<string, any>>(platform.gatewayUrl, query, variables, { authorization: `Bearer ${token}` });
+  const asUser = (token: string) => async (query: string, variables: Record<string, unknown> = {}) => {
+    const result = await raw(token)(query, variables);
+    expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+    return result.data!;
+  };
+  return { raw, asUser };
+}
+
+/** The Keycloak user id (`sub`) an access token was issued to. */
+export const userIdOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub as string;
+
+/** Access tokens of several demo users at once, by username. */
+export async function loginAll<const N extends string>(infra: TestInfra, names: readonly N[]): Promise<Record<N, string>> {
+  return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await login(infra, n)] as const))) as Record<N, string>;
 }
 

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { eventually, graphql, login } from '@crm/testing';
-import { e2ePlatform } from './platform.js';
+import { eventually } from '@crm/testing';
+import { e2ePlatform, gatewayCalls, loginAll, userIdOf } from './platform.js';
 
 const { infra, platform, logDir } = await e2ePlatform('service-desk-self-service');
 
-type Result = Awaited<ReturnType<typeof graphql<Record<string, any>>>>;
-const raw = (token: string) => (query: string, variables: Record<string, unknown> = {}): Promise<Result> =>
-  graphql<Record<string, any>>(platform.gatewayUrl, query, variables, { authorization: `Bearer ${token}` });
-const asUser = (token: string) => async (query: string, variables: Record<string, unknown> = {}) => {
-  const result = await raw(token)(query, variables);
-  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-  return result.data!;
-};
-const idOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub as string;
+const { raw, asUser } = gatewayCalls(platform);
+type Result = Awaited<ReturnType<ReturnType<typeof raw>>>;
 /** Retries a call until it succeeds: the service desk learns customers and orders from events. */
 const settled = async (call: () => Promise<Result>) => {
   let last: unknown;
@@ -28,7 +21,7 @@ const settled = async (call: () => Promise<Result>) => {
 describe(`service desk self-service through the gateway (logs: ${logDir})`, () => {
   it('a customer gets automatic answers, hands over to an agent who replies, and requests a return of a delivered order', async () => {
     const names = ['sales.rep', 'sales.manager', 'service.manager', 'service.agent', 'customer'] as const;
-    const tokens = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await login(infra, n)] as const))) as Record<(typeof names)[number], string>;
+    const tokens = await loginAll(infra, names);
     const [rep, salesManager, manager, agent, customer] = [asUser(tokens['sales.rep']), asUser(tokens['sales.manager']), asUser(tokens['service.manager']), asUser(tokens['service.agent']), asUser(tokens.customer)];
 
     // Sales: a product, a customer with the demo self-service account, a delivered order.
@@ -37,7 +30,7 @@ describe(`service desk self-service through the gateway (logs: ${logDir})`, () =
     });
     await salesManager(`mutation($input: ReceiveStockInput!) { receiveStock(input: $input) { onHand } }`, { input: { productId: product.id, quantity: 3 } });
     const { createCustomer: created } = await rep(`mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }`, { input: { name: 'Suzhou Library', organization: 'Suzhou Library' } });
-    await salesManager(`mutation($c: ID!, $u: ID) { linkCustomerAccount(customerId: $c, userId: $u) { id } }`, { c: created.id, u: idOf(tokens.customer) });
+    await salesManager(`mutation($c: ID!, $u: ID) { linkCustomerAccount(customerId: $c, userId: $u) { id } }`, { c: created.id, u: userIdOf(tokens.customer) });
     const { createQuote: quote } = await rep(`mutation($input: CreateQuoteInput!) { createQuote(input: $input) { id } }`, {
       input: { customerId: created.id, currency: 'CNY', lines: [{ productId: product.id, quantity: 1, taxRateBasisPoints: 1300 }] },
     });
@@ -49,7 +42,7 @@ describe(`service desk self-service through the gateway (logs: ${logDir})`, () =
     await rep(`mutation($id: ID!) { deliverOrder(id: $id, input: { receivedBy: "Front desk" }) { status } }`, { id: orderId });
 
     // Service desk: a queue for chat hand-overs and a published FAQ about the product.
-    await manager(`mutation($input: CreateQueueInput!) { createQueue(input: $input) { id } }`, { input: { name: 'Online', skillGroup: 'chat', members: [idOf(tokens['service.agent'])], ticketTypes: ['CONSULTATION'] } });
+    await manager(`mutation($input: CreateQueueInput!) { createQueue(input: $input) { id } }`, { input: { name: 'Online', skillGroup: 'chat', members: [userIdOf(tokens['service.agent'])], ticketTypes: ['CONSULTATION'] } });
     const { createArticle: article } = await agent(`mutation($input: CreateArticleInput!) { createArticle(input: $input) { id } }`, {
       input: { kind: 'FAQ', title: '打印机卡纸怎么处理', body: '关闭电源，打开后盖，取出卡住的纸。', productIds: [product.id] },
     });
@@ -61,7 +54,7 @@ describe(`service desk self-service through the gateway (logs: ${logDir})`, () =
     expect(started.customer).toEqual({ id: created.id, name: 'Suzhou Library' });
     expect(started.messages[1].answers[0].article).toEqual({ id: article.id, title: '打印机卡纸怎么处理' });
     const handed = (await customer(`mutation($id: ID!) { requestHumanAgent(id: $id) { status messages { id } ticket { id channel assigneeId product { id } } } }`, { id: started.id })).requestHumanAgent;
-    expect(handed.ticket).toMatchObject({ channel: 'CHAT', assigneeId: idOf(tokens['service.agent']), product: { id: product.id } });
+    expect(handed.ticket).toMatchObject({ channel: 'CHAT', assigneeId: userIdOf(tokens['service.agent']), product: { id: product.id } });
     await agent(`mutation($id: ID!) { replyToConversation(id: $id, text: "请按 FAQ 操作后重启打印机。") { id } }`, { id: started.id });
     const polled = (await customer(`query($id: ID!, $after: ID) { conversation(id: $id) { messages(after: $after) { author text } } }`, { id: started.id, after: handed.messages.at(-1).id })).conversation.messages;
     expect(polled).toEqual([{ author: 'AGENT', text: '请按 FAQ 操作后重启打印机。' }]);

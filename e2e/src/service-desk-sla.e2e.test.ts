@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { eventually, graphql, login } from '@crm/testing';
-import { e2ePlatform } from './platform.js';
+import { eventually } from '@crm/testing';
+import { e2ePlatform, gatewayCalls, loginAll, userIdOf } from './platform.js';
 
 // This file's platform checks for breaches every 2 s and reads the policy fresh (defaults: 30 s, 5 s
 // cache); the processes inherit this environment (each e2e file runs in its own worker process).
@@ -8,15 +8,7 @@ process.env.SLA_ESCALATION_INTERVAL_MS = '2000';
 process.env.SLA_POLICY_CACHE_MS = '0';
 const { infra, platform, logDir } = await e2ePlatform('service-desk-sla');
 
-type Result = Awaited<ReturnType<typeof graphql<Record<string, any>>>>;
-const raw = (token: string) => (query: string, variables: Record<string, unknown> = {}): Promise<Result> =>
-  graphql<Record<string, any>>(platform.gatewayUrl, query, variables, { authorization: `Bearer ${token}` });
-const asUser = (token: string) => async (query: string, variables: Record<string, unknown> = {}) => {
-  const result = await raw(token)(query, variables);
-  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-  return result.data!;
-};
-const idOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub as string;
+const { raw, asUser } = gatewayCalls(platform);
 
 const ALL_DAY = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'].map((weekday) => ({ weekday, intervals: [{ start: '00:00', end: '24:00' }] }));
 const TARGETS = [
@@ -30,9 +22,9 @@ const TARGETS = [
 describe(`service desk SLA through the gateway (logs: ${logDir})`, () => {
   it('a breached first response is escalated once by the scheduler: reassigned within the queue, listed for the manager, flagged on the ticket', async () => {
     const names = ['sales.rep', 'service.manager', 'service.agent', 'service.agent2', 'analyst'] as const;
-    const tokens = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await login(infra, n)] as const))) as Record<(typeof names)[number], string>;
+    const tokens = await loginAll(infra, names);
     const [rep, manager] = [asUser(tokens['sales.rep']), asUser(tokens['service.manager'])];
-    const agentIds = [idOf(tokens['service.agent']), idOf(tokens['service.agent2'])];
+    const agentIds = [userIdOf(tokens['service.agent']), userIdOf(tokens['service.agent2'])];
 
     // Only service managers and admins change the policy; a bad one is refused with field details.
     const denied = await raw(tokens.analyst)(`mutation($input: SlaPolicyInput!) { updateSlaPolicy(input: $input) { version } }`, { input: { targets: TARGETS } });
@@ -72,7 +64,7 @@ describe(`service desk SLA through the gateway (logs: ${logDir})`, () => {
     // Agents do not read the managers' list; the manager acknowledges it once.
     expect((await raw(tokens['service.agent'])(LIST)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const { acknowledgeSlaEscalation: seen } = await manager(`mutation($id: ID!) { acknowledgeSlaEscalation(id: $id) { acknowledged acknowledgedBy } }`, { id: listed[0].id });
-    expect(seen).toEqual({ acknowledged: true, acknowledgedBy: idOf(tokens['service.manager']) });
+    expect(seen).toEqual({ acknowledged: true, acknowledgedBy: userIdOf(tokens['service.manager']) });
 
     // Further passes of the scheduler escalate this breach no more.
     await new Promise((resolve) => setTimeout(resolve, 6_000));

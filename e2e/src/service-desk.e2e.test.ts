@@ -1,31 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { eventually, graphql, login } from '@crm/testing';
-import { e2ePlatform } from './platform.js';
+import { eventually, login } from '@crm/testing';
+import { e2ePlatform, gatewayCalls, loginAll, userIdOf } from './platform.js';
 
 const { infra, platform, logDir } = await e2ePlatform('service-desk');
 
-type Result = Awaited<ReturnType<typeof graphql<Record<string, any>>>>;
-const raw = (token: string) => (query: string, variables: Record<string, unknown> = {}): Promise<Result> =>
-  graphql<Record<string, any>>(platform.gatewayUrl, query, variables, { authorization: `Bearer ${token}` });
-const asUser = (token: string) => async (query: string, variables: Record<string, unknown> = {}) => {
-  const result = await raw(token)(query, variables);
-  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-  return result.data!;
-};
-const idOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub as string;
+const { raw, asUser } = gatewayCalls(platform);
 
 describe(`service desk through the gateway (logs: ${logDir})`, () => {
   it('a customer opens a ticket for itself, it is dispatched round robin, worked, resolved, rated; Customer shows tickets and satisfaction', async () => {
     const names = ['sales.rep', 'sales.manager', 'service.manager', 'service.agent', 'service.agent2', 'customer', 'customer2'] as const;
-    const tokens = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await login(infra, n)] as const))) as Record<(typeof names)[number], string>;
+    const tokens = await loginAll(infra, names);
     const [rep, salesManager, manager, customer] = [asUser(tokens['sales.rep']), asUser(tokens['sales.manager']), asUser(tokens['service.manager']), asUser(tokens.customer)];
-    const agents = { [idOf(tokens['service.agent'])]: asUser(tokens['service.agent']), [idOf(tokens['service.agent2'])]: asUser(tokens['service.agent2']) };
+    const agents = { [userIdOf(tokens['service.agent'])]: asUser(tokens['service.agent']), [userIdOf(tokens['service.agent2'])]: asUser(tokens['service.agent2']) };
 
     // The customers service owns the customer and its self-service account; the service desk learns both from events.
     const { createCustomer: created } = await rep(`mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }`, {
       input: { name: 'Nanjing University', organization: 'Nanjing University' },
     });
-    await salesManager(`mutation($c: ID!, $u: ID) { linkCustomerAccount(customerId: $c, userId: $u) { id hasPortalAccount } }`, { c: created.id, u: idOf(tokens.customer) });
+    await salesManager(`mutation($c: ID!, $u: ID) { linkCustomerAccount(customerId: $c, userId: $u) { id hasPortalAccount } }`, { c: created.id, u: userIdOf(tokens.customer) });
     await manager(`mutation($input: CreateQueueInput!) { createQueue(input: $input) { id } }`, {
       input: { name: 'Campus IT', skillGroup: 'technical', members: Object.keys(agents), ticketTypes: ['TECHNICAL'] },
     });
