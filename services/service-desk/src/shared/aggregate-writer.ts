@@ -2,7 +2,7 @@ import type { Model, Types } from 'mongoose';
 import { appendEvents, OUTBOX_FIELD, type CloudEvent, type OutboxRelay } from '@crm/events';
 import { PerKeySerializer } from '@crm/mongo';
 
-/** What every versioned aggregate document of the knowledge base, conversations and after-sales has. */
+/** What every versioned aggregate document of this service (tickets, articles, conversations, after-sales) has. */
 export interface VersionedDocument {
   _id: Types.ObjectId;
   version: number;

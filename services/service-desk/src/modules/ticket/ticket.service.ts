@@ -3,8 +3,9 @@ import { Types } from 'mongoose';
 import { z } from 'zod';
 import { hasAnyRole, Role, type AuthUser } from '@crm/auth';
 import { fieldProblems } from '@crm/errors';
-import { appendEvents, OUTBOX_FIELD, type CloudEvent, type OutboxRelay } from '@crm/events';
-import { MAX_PAGE_SIZE, paginate, PerKeySerializer, type Page, type PageArgs } from '@crm/mongo';
+import type { CloudEvent, OutboxRelay } from '@crm/events';
+import { MAX_PAGE_SIZE, paginate, type Page, type PageArgs } from '@crm/mongo';
+import { AggregateWriter, type Change } from '../../shared/aggregate-writer.js';
 import { USER_ID, type QueueService } from '../queue/queue.service.js';
 import type { QueueRecord } from '../queue/queue.model.js';
 import { TicketException } from './ticket.errors.js';
@@ -145,24 +146,31 @@ export function isCustomerCaller(user: AuthUser): boolean {
 const isStaff = (user: AuthUser) => hasAnyRole(user, STAFF);
 const isManager = (user: AuthUser) => hasAnyRole(user, MANAGERS);
 
-interface Step {
-  changes: Partial<TicketRecord>;
-  events: (next: TicketRecord) => CloudEvent[];
-}
+type Step = Change<TicketRecord>;
 
 /** The one facade resolvers (and the conversation module, the SLA scheduler, consumers) call for tickets (SVC-1, SVC-3). */
 export class TicketService {
-  /** One write at a time per ticket in this process (FerretDB v1 updates are not atomic: see @crm/mongo). */
-  readonly serial = new PerKeySerializer();
+  private readonly writer: AggregateWriter<TicketRecord>;
 
   constructor(
     private readonly tickets: TicketModel,
-    private readonly relay: OutboxRelay,
+    relay: OutboxRelay,
     private readonly queues: QueueService,
     private readonly directory: CustomerDirectoryPort,
     private readonly options: TicketOptions = DEFAULT_TICKET_OPTIONS,
     private sla: TicketSlaHooks = noSlaHooks,
-  ) {}
+  ) {
+    this.writer = new AggregateWriter(tickets, relay, {
+      notFound: (id) => new TicketException('TICKET_NOT_FOUND', `No ticket ${id}`),
+      conflict: (message) => new TicketException('TICKET_VERSION_CONFLICT', message),
+      maxAttempts: MAX_ATTEMPTS,
+    });
+  }
+
+  /** One write at a time per ticket in this process (FerretDB v1 updates are not atomic: see @crm/mongo). */
+  get serial() {
+    return this.writer.serial;
+  }
 
   /** Wires the SLA module's clock functions (app.ts). */
   useSla(hooks: TicketSlaHooks): void {
@@ -372,9 +380,7 @@ export class TicketService {
       events.push(opened(), ...dispatch.events(record));
     }
     // The ticket and its events are one insert: both are stored or neither is.
-    await this.tickets.collection.insertOne({ ...record, [OUTBOX_FIELD]: events } as never);
-    this.relay.notify(this.tickets, id);
-    return record;
+    return this.writer.insert(record, events);
   }
 
   /**
@@ -470,29 +476,12 @@ export class TicketService {
    * to a concurrent one is re-decided on the fresh ticket. `decide` throws to refuse (nothing written).
    */
   private mutate(id: string, user: AuthUser | null, expectedVersion: number | null | undefined, decide: (current: TicketRecord) => Promise<Step | null> | Step | null): Promise<TicketRecord> {
-    if (!OBJECT_ID.test(id)) return Promise.reject(new TicketException('TICKET_NOT_FOUND', `No ticket ${id}`));
-    return this.serial.run(id.toLowerCase(), async () => {
-      const viewer = user ? await this.viewerOf(user) : null;
-      for (let attempt = 1; ; attempt += 1) {
-        const current = await this.tickets.findById(id.toLowerCase()).lean<TicketRecord>().exec();
-        if (!current || (user && viewer && !(await this.canSee(current, viewer, user)))) throw new TicketException('TICKET_NOT_FOUND', `No ticket ${id}`);
-        if (expectedVersion != null && expectedVersion !== current.version) {
-          throw new TicketException('TICKET_VERSION_CONFLICT', `Expected version ${expectedVersion}, found ${current.version}`);
-        }
-        const step = await decide(current);
-        if (!step) return current;
-        const next: TicketRecord = { ...current, ...step.changes, version: current.version + 1, updatedAt: new Date() };
-        const events = step.events(next);
-        const result = await this.tickets.collection.updateOne(
-          { _id: current._id, version: current.version } as never,
-          { $set: { ...step.changes, version: next.version, updatedAt: next.updatedAt }, ...(events.length ? appendEvents(events) : {}) } as never,
-        );
-        if (result.matchedCount === 1) {
-          if (events.length) this.relay.notify(this.tickets, current._id);
-          return next;
-        }
-        if (expectedVersion != null || attempt >= MAX_ATTEMPTS) throw new TicketException('TICKET_VERSION_CONFLICT', 'The ticket was changed meanwhile; reload and retry');
-      }
+    let viewer: Viewer | undefined;
+    return this.writer.mutate(id, expectedVersion, decide, async (key) => {
+      const current = await this.tickets.findById(key).lean<TicketRecord>().exec();
+      if (!current || !user) return current;
+      viewer ??= await this.viewerOf(user);
+      return (await this.canSee(current, viewer, user)) ? current : null;
     });
   }
 

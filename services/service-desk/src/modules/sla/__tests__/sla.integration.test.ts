@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '@crm/env';
-import { gatewayHeaders, graphql, login, subgraphTestEnv, testInfra } from '@crm/testing';
+import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra } from '@crm/testing';
 import { startServiceDesk } from '../../../app.js';
 import { serviceDeskEnvSchema } from '../../../env.js';
 import { addBusinessMinutes } from '../sla.calendar.js';
@@ -38,6 +38,17 @@ const OFFICE = [{ start: '09:00', end: '12:00' }, { start: '13:00', end: '18:00'
 const WEEKDAY_HOURS = ['MON', 'TUE', 'WED', 'THU', 'FRI'].map((weekday) => ({ weekday, intervals: OFFICE }));
 
 const tickets = () => running.deps.connection.collection('tickets');
+/**
+ * Moves a ticket's clock back with a raw write, once the relay has published the opening's events:
+ * FerretDB rewrites the whole document on update, so the relay's concurrent pendingEvents removal
+ * could otherwise put the old clock back.
+ */
+async function backdateClock(ticketId: string, clock: unknown) {
+  const _id = new Types.ObjectId(ticketId);
+  await eventually(async () => ((await tickets().findOne({ _id }))!.pendingEvents?.length ?? 0) === 0, 30_000, 100);
+  await tickets().updateOne({ _id }, { $set: { sla: clock } });
+}
+
 async function openTicket(priority: string) {
   const result = await call(CREATE, { input: { customerId, subject: `SLA ${priority}`, type: 'TECHNICAL', channel: 'WEB', priority } });
   expect(result.errors).toBeUndefined();
@@ -147,7 +158,7 @@ describe('Ticket.sla (query time)', () => {
   it('flags are derived when read: a stored clock whose due dates have passed reads BREACHED, nothing else stored', async () => {
     const ticket = await openTicket('HIGH');
     const longAgo = startClock(DEFAULT_SLA_POLICY, 'HIGH', new Date(Date.now() - 30 * 86_400_000));
-    await tickets().updateOne({ _id: new Types.ObjectId(ticket.id) }, { $set: { sla: longAgo } });
+    await backdateClock(ticket.id, longAgo);
     const read = (await call(TICKET, { id: ticket.id })).data!.ticket.sla;
     expect(read).toMatchObject({ breached: true, policyVersion: 1, firstResponse: { state: 'BREACHED', targetMinutes: 60 }, resolution: { state: 'BREACHED' } });
     expect(read.firstResponse.remainingMinutes).toBeLessThan(-60 * 8 * 15); // three weeks of working days late at least
@@ -161,7 +172,7 @@ describe('SLA escalation through the ticket module', () => {
     const ticket = await openTicket('NORMAL');
     // The clock of a NORMAL ticket opened two weeks ago (NOTIFY_MANAGER), not answered.
     const clock = startClock(DEFAULT_SLA_POLICY, 'NORMAL', new Date(Date.now() - 14 * 86_400_000));
-    await tickets().updateOne({ _id: new Types.ObjectId(ticket.id) }, { $set: { sla: clock } });
+    await backdateClock(ticket.id, clock);
     const first = await running.scheduler.tick();
     expect(first['sla-escalation']).toBeGreaterThanOrEqual(2);
     const again = await running.scheduler.tick();

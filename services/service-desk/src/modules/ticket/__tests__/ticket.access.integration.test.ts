@@ -168,6 +168,8 @@ describe('who sees and changes which ticket', () => {
     await ok(manager(`mutation($q: ID!) { updateQueue(id: $q, input: { members: ["${ids['service.agent']}", "${ids['service.agent2']}"] }) { id } }`, { q: queueId }));
     const ticket = (await ok(as('service.agent')(CREATE, { input: { customerId: customerA, subject: 'Urgent billing', type: 'CONSULTATION', priority: 'URGENT' } }))).createTicket;
     const past = new Date(Date.now() - 3_600_000);
+    // After the relay removed the opening's events: FerretDB rewrites the whole document, so a concurrent removal could undo this write.
+    await eventually(async () => ((await collection.findOne({ _id: new Types.ObjectId(ticket.id) }))!.pendingEvents?.length ?? 0) === 0, 30_000, 100);
     await collection.updateOne({ _id: new Types.ObjectId(ticket.id) }, { $set: { 'sla.firstResponseDueAt': past } });
     const due = await running.services.ticketSlaPort.dueForEscalation(new Date(), 50);
     const mine = due.filter((d) => d.ticketId === ticket.id);
