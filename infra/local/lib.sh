@@ -37,11 +37,20 @@ KAFKA_LIBS="$CRM_CACHE_DIR/kafka/$KAFKA_VERSION/libs"
 KEYCLOAK_HOME="$CRM_CACHE_DIR/keycloak/keycloak-$KEYCLOAK_VERSION"
 # Keyed by the wrapper's source too: a changed main.go (e.g. a new flag) builds a new binary.
 FERRETDB_BIN="$CRM_CACHE_DIR/ferretdb/$FERRETDB_VERSION/$(cat "$INFRA_DIR/ferretdb/main.go" "$INFRA_DIR/ferretdb/go.sum" | sha256sum | cut -c1-12)/ferretdb"
-# FerretDB's storage: sqlite (default, files in the state folder) or postgresql (a local PostgreSQL
-# server from the machine's packages, started and stopped with the rest; see up.sh).
-FERRETDB_BACKEND="${CRM_FERRETDB_BACKEND:-sqlite}"
+# FerretDB's storage: postgresql (a local PostgreSQL server from the machine's packages, started and
+# stopped with the rest; see up.sh) or sqlite (files in the state folder). `auto` (the default) takes
+# postgresql when the machine can run it: under sustained writes SQLite's write-ahead log grows without
+# bound and concurrent writers wait on its lock.
+FERRETDB_BACKEND="${CRM_FERRETDB_BACKEND:-auto}"
 POSTGRES_PORT="${POSTGRES_PORT:-55432}"
 POSTGRES_BIN="${CRM_POSTGRES_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)}"
+if [ "$FERRETDB_BACKEND" = auto ]; then
+  if [ -x "$POSTGRES_BIN/postgres" ] && [ -x "$POSTGRES_BIN/initdb" ] && { [ "$(id -u)" != 0 ] || id postgres > /dev/null 2>&1; }; then
+    FERRETDB_BACKEND=postgresql
+  else
+    FERRETDB_BACKEND=sqlite
+  fi
+fi
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
 die() { printf '\033[31m[crm] error:\033[0m %s\n' "$*" >&2; exit 1; }

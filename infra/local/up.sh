@@ -60,7 +60,7 @@ check_prerequisites() {
       missing+=("a 'postgres' user (PostgreSQL refuses to run as root)")
     fi
   elif [ "$MONGO_KIND" = ferretdb ] && [ "$FERRETDB_BACKEND" != sqlite ]; then
-    missing+=("CRM_FERRETDB_BACKEND must be sqlite or postgresql, not '$FERRETDB_BACKEND'")
+    missing+=("CRM_FERRETDB_BACKEND must be auto, sqlite or postgresql, not '$FERRETDB_BACKEND'")
   fi
   if [ "$MONGO_KIND" = ferretdb ] && [ ! -x "$FERRETDB_BIN" ]; then
     command -v go > /dev/null ||
