@@ -42,6 +42,12 @@ describe('crm-web sign-in as the IDE does it (authorization code + PKCE at the r
     return { response, body: await response.text(), cookies: response.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') };
   }
 
+  async function keycloakMessage(response: Response): Promise<string> {
+    const page = await response.text();
+    const shown = /id="input-error[^"]*"[^>]*>([\s\S]*?)<\/span>|class="[^"]*(?:kc-feedback-text|pf-c-alert__title|alert-error)[^"]*"[^>]*>([\s\S]*?)<\//.exec(page);
+    return (shown?.[1] ?? shown?.[2] ?? page.slice(0, 300)).replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim();
+  }
+
   it('signs in with S256 and the token works at the gateway', async () => {
     const verifier = randomBytes(48).toString('base64url');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
@@ -55,7 +61,9 @@ describe('crm-web sign-in as the IDE does it (authorization code + PKCE at the r
       headers: { cookie: cookies, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ username: 'analyst', password: DEMO_PASSWORD }),
     });
-    expect(submitted.status).toBe(302);
+    // On a refused sign-in Keycloak renders the form again (200): say what it said.
+    const refusal = submitted.status === 302 ? '' : await keycloakMessage(submitted);
+    expect(submitted.status, `Keycloak answered the sign-in with: ${refusal}`).toBe(302);
     const location = new URL(submitted.headers.get('location')!);
     expect(`${location.origin}${location.pathname}`).toBe(redirectUri);
     expect(location.searchParams.get('state')).toBe('s1');
