@@ -26,6 +26,16 @@ const UPDATES_PER_COMMAND = 20;
 
 type AnyModel = Model<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** When the oldest of a document's pending events happened (ms); events without a time count as old. */
+function oldestEventTime(events: CloudEvent[]): number {
+  let oldest = Infinity;
+  for (const event of events) {
+    const at = event.time ? Date.parse(event.time) : NaN;
+    oldest = Math.min(oldest, Number.isNaN(at) ? -Infinity : at);
+  }
+  return oldest;
+}
+
 /**
  * Runs work on one document one at a time (structurally `PerKeySerializer` from `@crm/mongo`, keyed
  * by the document id as a string).
@@ -59,6 +69,15 @@ export interface OutboxRelayOptions {
   /** Documents whose events go to Kafka in one request (and are removed right after). */
   batchSize?: number;
   /**
+   * A timed poll leaves alone documents whose oldest pending event is younger than this (default
+   * 10 s): `notify` is publishing those. The poll's scan is a snapshot; once it ends, `notify` may
+   * already have published and removed what it shows, and publishing that again sent every event
+   * twice and kept the poller scanning every second under steady writes (each scan of a large
+   * collection slower than the last). The first poll after `start` and the polls `pollSoon` asks for
+   * take everything.
+   */
+  leftOverAfterMs?: number;
+  /**
    * Documents read per query. FerretDB answers the query by scanning the whole collection, so after
    * a bulk import (100,000 documents with events) one scan per `batchSize` made publishing quadratic.
    */
@@ -77,12 +96,16 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly scanSize: number;
   private readonly maxPollIntervalMs: number;
+  private readonly leftOverAfterMs: number;
   private nextPollMs: number;
+  /** The next poll takes every pending document, however young (after start and pollSoon). */
+  private nextPollTakesAll = true;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.maxPollIntervalMs = Math.max(this.pollIntervalMs, options.maxPollIntervalMs ?? 30_000);
     this.nextPollMs = this.pollIntervalMs;
+    this.leftOverAfterMs = options.leftOverAfterMs ?? 10_000;
     this.batchSize = options.batchSize ?? 100;
     this.scanSize = Math.max(this.batchSize, options.scanSize ?? this.batchSize * 20);
   }
@@ -155,8 +178,10 @@ export class OutboxRelay {
    * published; those notify() was publishing are left to it and not counted), a batch of documents per Kafka
    * request (a bulk import leaves thousands), then removes exactly what was published from each.
    */
-  async drain(): Promise<number> {
+  async drain({ leftOversOnly = false }: { leftOversOnly?: boolean } = {}): Promise<number> {
     let documents = 0;
+    // Events appended since this instant are notify()'s to publish (see `leftOverAfterMs`).
+    const youngFrom = leftOversOnly ? Date.now() - this.leftOverAfterMs : Infinity;
     for (const model of this.models.values()) {
       for (;;) {
         if (this.interrupted) return documents;
@@ -165,11 +190,15 @@ export class OutboxRelay {
           .limit(this.scanSize)
           .toArray()) as Array<{ _id: unknown; [OUTBOX_FIELD]: CloudEvent[] }>;
         if (scanned.length === 0) break;
+        let publishedFromScan = 0;
         for (let start = 0; start < scanned.length; start += this.batchSize) {
           if (this.interrupted) return documents;
           const batch = scanned.slice(start, start + this.batchSize);
           // Documents being published by notify() right now are left to it (keeps per-aggregate order).
-          const free = batch.filter((doc) => !this.inFlight.has(`${model.collection.collectionName}:${String(doc._id)}`));
+          const free = batch.filter(
+            (doc) => !this.inFlight.has(`${model.collection.collectionName}:${String(doc._id)}`) && oldestEventTime(doc[OUTBOX_FIELD]) < youngFrom,
+          );
+          publishedFromScan += free.length;
           if (free.length > 0) await this.publishBatch(model, free);
           await Promise.allSettled(this.inFlight.values());
           // Only what the poll published counts as found: under steady writes every poll sees events
@@ -178,7 +207,8 @@ export class OutboxRelay {
           // FerretDB and order placement fell from 8 to 2.6 orders/s).
           documents += free.length;
         }
-        if (scanned.length < this.scanSize) break;
+        // A full scan of documents all left to notify(): scanning again would find the same ones.
+        if (scanned.length < this.scanSize || publishedFromScan === 0) break;
       }
     }
     return documents;
@@ -188,7 +218,9 @@ export class OutboxRelay {
     if (this.timer) return;
     const tick = () => {
       this.pollRunning = true;
-      this.polling = this.drain()
+      const leftOversOnly = !this.nextPollTakesAll;
+      this.nextPollTakesAll = false;
+      this.polling = this.drain({ leftOversOnly })
         .then((count) => {
           if (count > 0) this.options.logger.info({ documents: count }, 'outbox poller published left-over events');
           this.nextPollMs = count > 0 ? this.pollIntervalMs : Math.min(this.maxPollIntervalMs, this.nextPollMs * 2);
@@ -204,6 +236,8 @@ export class OutboxRelay {
     };
     this.tick = tick;
     this.nextPollMs = this.pollIntervalMs;
+    // Whatever waits from before this start (a crash, a pause) is published at once.
+    this.nextPollTakesAll = true;
     this.timer = setTimeout(tick, 0);
   }
 
@@ -216,6 +250,7 @@ export class OutboxRelay {
    */
   pollSoon(): void {
     this.nextPollMs = this.pollIntervalMs;
+    this.nextPollTakesAll = true;
     // During a poll its end schedules with the new interval; between polls the timer is re-armed.
     if (!this.timer || !this.tick || this.pollRunning) return;
     clearTimeout(this.timer);

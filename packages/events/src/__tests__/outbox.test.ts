@@ -94,6 +94,35 @@ describe('outbox relay against real Kafka and the MongoDB-compatible server', ()
     expect(published).toEqual([event.id, later.id]);
   });
 
+  it('a timed poll leaves young events to notify() and takes those left over; start and pollSoon take everything', async () => {
+    const published: string[] = [];
+    const relay = new OutboxRelay({ publisher: { publish: async (events) => void published.push(...events.map((e) => e.id)) }, logger, leftOverAfterMs: 60_000 });
+    relay.register(Aggregate);
+    const young = createEvent({ source: '/test', type: `${entity}.created`, subject: 'y1', data: {} });
+    const old = createEvent({ source: '/test', type: `${entity}.created`, subject: 'o1', data: {}, time: new Date(Date.now() - 120_000) });
+    await Aggregate.updateOne({ _id: 'y1' }, { $set: { name: 'young' }, ...appendEvents([young]) }, { upsert: true });
+    await Aggregate.updateOne({ _id: 'o1' }, { $set: { name: 'old' }, ...appendEvents([old]) }, { upsert: true });
+
+    // The timed poll: only the document whose event waited longer than leftOverAfterMs.
+    expect(await relay.drain({ leftOversOnly: true })).toBe(1);
+    expect(published).toEqual([old.id]);
+    expect((await pendingOf('y1')).map((e) => e.id)).toEqual([young.id]);
+    expect(await pendingOf('o1')).toEqual([]);
+
+    // The first poll after start takes the young one too (what waited from before the start).
+    relay.start();
+    await eventually(async () => (await pendingOf('y1')).length === 0 || undefined, 10_000);
+    expect(published).toEqual([old.id, young.id]);
+
+    // Later polls are timed ones; pollSoon makes the next take everything again.
+    const bulk = createEvent({ source: '/test', type: `${entity}.renamed`, subject: 'y1', data: {} });
+    await Aggregate.updateOne({ _id: 'y1' }, appendEvents([bulk]));
+    relay.pollSoon();
+    await eventually(async () => (await pendingOf('y1')).length === 0 || undefined, 10_000);
+    await relay.stop({ flush: false });
+    expect(published).toEqual([old.id, young.id, bulk.id]);
+  });
+
   it('removes published events through the registered serializer, after the writes queued before it (FerretDB v1)', async () => {
     const serial = new PerKeySerializer();
     const keys: string[] = [];
