@@ -308,11 +308,14 @@ ensure_postgres() {
       >> "$LOG_DIR/postgres.log" 2>&1 || fail_with_log postgres "initdb failed"
   fi
   launch postgres "$ports" "${as[@]}" "$POSTGRES_BIN/postgres" -D "$dir" -p "$POSTGRES_PORT" -k "$dir" \
-    -c listen_addresses=127.0.0.1 -c max_connections=300
+    -c listen_addresses=127.0.0.1 -c max_connections=300 -c plan_cache_mode=force_custom_plan
   wait_healthy postgres "$MONGO_TIMEOUT" postgres_ready
   "$POSTGRES_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'" | grep -q 1 ||
     "$POSTGRES_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -qc "CREATE DATABASE ferretdb" >> "$LOG_DIR/postgres.log" 2>&1 ||
     fail_with_log postgres "could not create the ferretdb database"
+  "$POSTGRES_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -d ferretdb -v ON_ERROR_STOP=1 -qtA \
+    -f "$INFRA_DIR/postgres/ferretdb-id-index.sql" >> "$LOG_DIR/postgres.log" 2>&1 ||
+    fail_with_log postgres "could not install the _id index trigger (infra/local/postgres/ferretdb-id-index.sql)"
 }
 
 ensure_ferretdb() {
