@@ -1,8 +1,9 @@
 import type { Model, Types } from 'mongoose';
-import { appendEvents, OUTBOX_FIELD, type CloudEvent, type OutboxRelay } from '@crm/events';
+import type { CloudEvent } from './envelope.js';
+import { appendEvents, OUTBOX_FIELD, type OutboxRelay } from './outbox.js';
 import { PerKeySerializer } from '@crm/mongo';
 
-/** What every versioned aggregate document of this service (tickets, articles, conversations, after-sales) has. */
+/** What every versioned aggregate document written through an AggregateWriter has. */
 export interface VersionedDocument {
   _id: Types.ObjectId;
   version: number;
@@ -26,7 +27,7 @@ export interface AggregateWriterOptions {
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 
 /**
- * The outbox write rules of this service (see README, conventions) for one aggregate collection: an
+ * The outbox write rules (see README, conventions) for one aggregate collection: an
  * insert or a version-conditional single-document update that appends the change's events to the
  * document, serialised per document in this process (FerretDB v1 updates are not atomic), then
  * `relay.notify`. Register the model with the relay with `serial` as its serializer.
