@@ -13,7 +13,12 @@ const config: CodegenConfig = {
         useTypeImports: true,
         enumsAsTypes: true,
         contextType: '../context.js#MarketingContext',
-        mappers: { Campaign: '../modules/campaign/campaign.model.js#CampaignRecord' },
+        mappers: {
+          Campaign: '../modules/campaign/campaign.model.js#CampaignRecord',
+          Survey: '../modules/survey/survey.model.js#SurveyRecord',
+          SurveyResponse: '../modules/survey/survey.model.js#SurveyResponseRecord',
+          SurveyInvitation: '../modules/survey/survey.service.js#SurveyInvitationView',
+        },
         scalars: { DateTime: 'Date', SafeInt: 'number' },
       },
     },
