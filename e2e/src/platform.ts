@@ -9,7 +9,8 @@ import { startPlatform } from '../../scripts/platform.mjs';
 
 export interface Platform {
   gatewayUrl: string;
-  subgraphs: Record<string, { url: string; secret: string }>;
+  /** Each subgraph's URL, gateway secret and (this run's) database name. */
+  subgraphs: Record<string, { url: string; secret: string; db: string }>;
   stop: () => Promise<Record<string, number | string | null>>;
 }
 
