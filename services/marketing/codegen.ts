@@ -18,6 +18,8 @@ const config: CodegenConfig = {
           Survey: '../modules/survey/survey.model.js#SurveyRecord',
           SurveyResponse: '../modules/survey/survey.model.js#SurveyResponseRecord',
           SurveyInvitation: '../modules/survey/survey.service.js#SurveyInvitationView',
+          Segment: '../modules/segment/segment.model.js#SegmentRecord',
+          Customer: '../modules/segment/segment.model.js#CustomerReference',
         },
         scalars: { DateTime: 'Date', SafeInt: 'number' },
       },

@@ -7,7 +7,13 @@ import { campaignResolvers } from './modules/campaign/campaign.resolvers.js';
 import { CampaignService } from './modules/campaign/campaign.service.js';
 import { surveyModels } from './modules/survey/survey.model.js';
 import { surveyResolvers } from './modules/survey/survey.resolvers.js';
-import { SurveyService, WITHOUT_SEGMENTS } from './modules/survey/survey.service.js';
+import { SurveyService } from './modules/survey/survey.service.js';
+import { createCustomerProfileConsumer } from './modules/customer-profile/customer-profile.consumer.js';
+import { customerProfileModels } from './modules/customer-profile/customer-profile.model.js';
+import { CustomerProfiles } from './modules/customer-profile/customer-profile.service.js';
+import { segmentModels } from './modules/segment/segment.model.js';
+import { segmentResolvers } from './modules/segment/segment.resolvers.js';
+import { SegmentService } from './modules/segment/segment.service.js';
 
 export const SERVICE_NAME = 'marketing';
 export const typeDefs = loadSchema(new URL('..', import.meta.url));
@@ -19,15 +25,24 @@ export function startMarketing(env: MarketingEnv, options: { handleSignals?: boo
     env,
     typeDefs,
     handleSignals: options.handleSignals ?? false,
-    setup: ({ connection, relay }) => {
+    setup: ({ connection, relay, kafka, logger }) => {
       const campaigns = campaignModel(connection);
+      const profileRecords = customerProfileModels(connection);
+      const customerProfiles = new CustomerProfiles(profileRecords.profiles, profileRecords.orderFacts, { currency: env.VALUE_TIER_CURRENCY, tiers: env.VALUE_TIERS });
+      const segmentRecords = segmentModels(connection);
+      const segments = new SegmentService(segmentRecords.segments, segmentRecords.memberships, customerProfiles, relay);
+      relay.register(segmentRecords.segments, { serializer: segments.serial });
+      relay.register(segmentRecords.memberships, { serializer: segments.membershipSerial });
       const surveyRecords = surveyModels(connection);
-      const surveys = new SurveyService(surveyRecords, relay, WITHOUT_SEGMENTS);
+      const surveys = new SurveyService(surveyRecords, relay, segments);
       relay.register(surveyRecords.surveys, { serializer: surveys.serial });
       return {
-        services: { campaigns: new CampaignService(campaigns, relay), surveys },
-        resolvers: mergeResolvers(campaignResolvers, surveyResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
-        outboxModels: [campaigns, surveyRecords.surveys, surveyRecords.responses],
+        services: { campaigns: new CampaignService(campaigns, relay), surveys, segments, customerProfiles },
+        resolvers: mergeResolvers(campaignResolvers, surveyResolvers, segmentResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
+        outboxModels: [campaigns, surveyRecords.surveys, surveyRecords.responses, segmentRecords.segments, segmentRecords.memberships],
+        consumers: [
+          createCustomerProfileConsumer({ client: kafka, connection, profiles: customerProfiles, onChanged: (customerIds) => segments.reevaluate(customerIds), logger }),
+        ],
       };
     },
   });

@@ -1,10 +1,14 @@
 import type { RequestContext } from '@crm/subgraph';
 import type { CampaignService } from './modules/campaign/campaign.service.js';
 import type { SurveyService } from './modules/survey/survey.service.js';
+import type { CustomerProfiles } from './modules/customer-profile/customer-profile.service.js';
+import type { SegmentService } from './modules/segment/segment.service.js';
 
 export interface MarketingServices {
   campaigns: CampaignService;
   surveys: SurveyService;
+  segments: SegmentService;
+  customerProfiles: CustomerProfiles;
 }
 
 export type MarketingContext = RequestContext<MarketingServices>;

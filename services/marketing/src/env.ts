@@ -3,5 +3,20 @@ import { serviceEnvSchema, z } from '@crm/env';
 export const marketingEnvSchema = serviceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4004),
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('crm_marketing'),
+  /** The currency whose spend decides the value tier. */
+  VALUE_TIER_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'An ISO 4217 code').default('CNY'),
+  /** `NAME:minimum minor units`, ascending (default ¥1,000 / ¥10,000 / ¥50,000). */
+  VALUE_TIERS: z
+    .string()
+    .default('BRONZE:100000,SILVER:1000000,GOLD:5000000')
+    .transform((value, ctx) => {
+      const tiers = value.split(',').map((part) => {
+        const m = /^([A-Z][A-Z0-9_]{0,30}):(\d{1,15})$/.exec(part.trim());
+        return m ? { name: m[1]!, minMinor: Number(m[2]) } : null;
+      });
+      const ok = tiers.every((t) => t !== null) && tiers.every((t, i) => i === 0 || t!.minMinor > tiers[i - 1]!.minMinor);
+      if (!ok) ctx.addIssue({ code: 'custom', message: 'NAME:minimum,... with names in capitals and minimums strictly ascending' });
+      return tiers.filter((t) => t !== null);
+    }),
 });
 export type MarketingEnv = z.infer<typeof marketingEnvSchema>;

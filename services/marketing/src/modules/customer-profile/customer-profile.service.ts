@@ -1,0 +1,224 @@
+import { z } from 'zod';
+import { PoisonEventError, type CloudEvent } from '@crm/events';
+import { PerKeySerializer } from '@crm/mongo';
+import type { CustomerProfileModel, CustomerProfileRecord, OrderFactModel, SpendEntry } from './customer-profile.model.js';
+
+export const CUSTOMER_PROFILE_CUSTOMER_EVENTS = ['customer.created', 'customer.updated', 'customer.restored', 'customer.deleted', 'customer.merged'] as const;
+/** Every order event carries the whole order (status, payment, totals, version): each one is applied. */
+export const CUSTOMER_PROFILE_ORDER_EVENTS = [
+  'order.placed',
+  'order.updated',
+  'order.approved',
+  'order.rejected',
+  'order.shipped',
+  'order.delivered',
+  'order.payment-recorded',
+  'order.paid',
+  'order.refunded',
+  'order.cancelled',
+] as const;
+
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+const DUPLICATE_KEY = 11000;
+const id = z.string().regex(OBJECT_ID).transform((v) => v.toLowerCase());
+const text = z.string().nullish().transform((v) => v ?? null);
+const snapshot = z.object({
+  customerId: id,
+  name: z.string(),
+  lifecycleStage: text,
+  level: text,
+  source: text,
+  tags: z.array(z.string()).nullish().transform((v) => v ?? []),
+  gender: text,
+  birthday: text,
+  country: text,
+  province: text,
+  city: text,
+  portalUserId: text,
+  version: z.number().int().nonnegative(),
+});
+const deleted = z.object({ customerId: id, version: z.number().int().nonnegative() });
+const merged = snapshot.extend({ mergedId: id });
+const orderData = z.object({
+  orderId: id,
+  customerId: id,
+  status: z.string(),
+  paymentStatus: z.string(),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  totals: z.object({ total: z.object({ amountMinor: z.number().int(), currency: z.string() }) }),
+  version: z.number().int().nonnegative(),
+});
+
+function parse<T>(schema: z.ZodType<T>, event: CloudEvent): T {
+  const parsed = schema.safeParse(event.data);
+  if (!parsed.success) throw new PoisonEventError(`${event.type} ${event.id}: ${parsed.error.issues.map((i) => i.path.join('.') || '(data)').join(', ')} invalid`);
+  return parsed.data;
+}
+
+const isDuplicateKey = (error: unknown) => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
+
+/** Value tiers: the highest threshold (minor units of `currency`) the customer's spend reached. */
+export interface ValueTierPolicy {
+  currency: string;
+  /** Ascending by threshold. */
+  tiers: Array<{ name: string; minMinor: number }>;
+}
+
+export function valueTierOf(spend: SpendEntry[], policy: ValueTierPolicy): string {
+  const amount = spend.find((s) => s.currency === policy.currency)?.amountMinor ?? 0;
+  let tier = 'NONE';
+  for (const t of policy.tiers) if (amount >= t.minMinor) tier = t.name;
+  return tier;
+}
+
+/** Whole years from `YYYY-MM-DD` to `now` (UTC calendar), or null. */
+export function ageOn(birthday: string | null, now: Date): number | null {
+  const m = birthday ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(birthday) : null;
+  if (!m) return null;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  let age = now.getUTCFullYear() - y;
+  if (now.getUTCMonth() + 1 < mo || (now.getUTCMonth() + 1 === mo && now.getUTCDate() < d)) age -= 1;
+  return age >= 0 ? age : null;
+}
+
+/**
+ * Customer profiles (MKT-2): kept from `customer.*` (who they are) and `order.*` (how they buy) events.
+ * Customer fields move only forward in the customer's version; each order counts by its newest
+ * version, and a customer's behaviour is summed again from its orders whenever one changes, so
+ * replays, duplicates and out-of-order events give the same profile.
+ */
+export class CustomerProfiles {
+  private readonly serial = new PerKeySerializer();
+
+  constructor(
+    private readonly profiles: CustomerProfileModel,
+    private readonly orderFacts: OrderFactModel,
+    private readonly tierPolicy: ValueTierPolicy,
+  ) {}
+
+  get(customerId: string): Promise<CustomerProfileRecord | null> {
+    return OBJECT_ID.test(customerId) ? this.profiles.findById(customerId.toLowerCase()).lean<CustomerProfileRecord>().exec() : Promise.resolve(null);
+  }
+
+  /** Active profiles (not deleted, not merged away), in id order, `batch` at a time. */
+  async *active(batch = 500): AsyncGenerator<CustomerProfileRecord> {
+    let after = '';
+    for (;;) {
+      const page = await this.profiles.find({ _id: { $gt: after }, deleted: false, mergedInto: null }).sort({ _id: 1 }).limit(batch).lean<CustomerProfileRecord[]>().exec();
+      for (const profile of page) yield profile;
+      if (page.length < batch) return;
+      after = page[page.length - 1]!._id;
+    }
+  }
+
+  /** Active customers whose birthday falls on `MM-DD` (29 February birthdays count on 28 February in other years). */
+  async birthdaysOn(monthDay: string, year: number): Promise<CustomerProfileRecord[]> {
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    const found: CustomerProfileRecord[] = [];
+    for await (const profile of this.active()) {
+      const md = profile.birthday?.slice(5);
+      if (md === monthDay || (!leap && monthDay === '02-28' && md === '02-29')) found.push(profile);
+    }
+    return found;
+  }
+
+  byPortalUser(userId: string): Promise<CustomerProfileRecord | null> {
+    return this.profiles.findOne({ portalUserId: userId, deleted: false, mergedInto: null }).lean<CustomerProfileRecord>().exec();
+  }
+
+  /** Applies one event; returns the customers whose profile may have changed. */
+  async apply(event: CloudEvent): Promise<string[]> {
+    if (event.type.startsWith('order.')) return this.applyOrder(event);
+    switch (event.type) {
+      case 'customer.deleted': {
+        const d = parse(deleted, event);
+        await this.setCustomer(d.customerId, d.version, { deleted: true });
+        return [d.customerId];
+      }
+      case 'customer.merged': {
+        const m = parse(merged, event);
+        if (m.mergedId === m.customerId) throw new PoisonEventError(`customer.merged ${event.id} merges a customer into itself`);
+        await this.setCustomer(m.customerId, m.version, this.fieldsOf(m));
+        // The merged customer's own version is unknown here: it is gone for good, whatever comes later.
+        await this.serial.run(m.mergedId, () =>
+          this.profiles.updateOne({ _id: m.mergedId }, { $set: { mergedInto: m.customerId, deleted: true, updatedAt: new Date() }, $setOnInsert: { name: m.name } }, { upsert: true }).exec(),
+        );
+        return [m.customerId, m.mergedId];
+      }
+      default: {
+        const s = parse(snapshot, event);
+        await this.setCustomer(s.customerId, s.version, this.fieldsOf(s));
+        return [s.customerId];
+      }
+    }
+  }
+
+  private fieldsOf(s: z.output<typeof snapshot>): Partial<CustomerProfileRecord> {
+    const { customerId: _id, version: _v, ...fields } = s;
+    return { ...fields, deleted: false };
+  }
+
+  private setCustomer(customerId: string, version: number, fields: Partial<CustomerProfileRecord>): Promise<void> {
+    return this.serial.run(customerId, async () => {
+      try {
+        await this.profiles
+          .updateOne(
+            { _id: customerId, customerVersion: { $lt: version } },
+            { $set: { ...fields, customerVersion: version, updatedAt: new Date() }, $setOnInsert: { spend: [], paidOrderCount: 0, lastOrderAt: null, valueTier: 'NONE', mergedInto: null } },
+            { upsert: true },
+          )
+          .exec();
+      } catch (error) {
+        // A newer (or the same) version is stored: the filter missed and the upsert collided on _id.
+        if (!isDuplicateKey(error)) throw error;
+      }
+    });
+  }
+
+  private async applyOrder(event: CloudEvent): Promise<string[]> {
+    const o = parse(orderData, event);
+    const counted = o.paymentStatus === 'PAID' && o.status !== 'CANCELLED';
+    const at = new Date(event.time);
+    const previous = await this.orderFacts.findById(o.orderId).lean().exec();
+    if (previous && previous.version >= o.version) return [];
+    const fact = { customerId: o.customerId, version: o.version, currency: o.currency, amountMinor: o.totals.total.amountMinor, counted, paidAt: counted ? (previous?.paidAt ?? at) : (previous?.paidAt ?? null) };
+    if (previous) {
+      const result = await this.orderFacts.updateOne({ _id: o.orderId, version: previous.version }, { $set: fact }).exec();
+      if (result.matchedCount === 0) return this.applyOrder(event);
+    } else {
+      try {
+        await this.orderFacts.collection.insertOne({ _id: o.orderId, ...fact } as never);
+      } catch (error) {
+        if (isDuplicateKey(error)) return this.applyOrder(event);
+        throw error;
+      }
+    }
+    const affected = [...new Set([o.customerId, ...(previous && previous.customerId !== o.customerId ? [previous.customerId] : [])])];
+    for (const customerId of affected) await this.recomputeBehaviour(customerId);
+    return affected;
+  }
+
+  /** Sums a customer's counted orders into the profile (creating a placeholder before its customer.created). */
+  private recomputeBehaviour(customerId: string): Promise<void> {
+    return this.serial.run(customerId, async () => {
+      const facts = await this.orderFacts.find({ customerId }).lean().exec();
+      const totals = new Map<string, number>();
+      let count = 0;
+      let last: Date | null = null;
+      for (const fact of facts) {
+        if (!fact.counted) continue;
+        count += 1;
+        totals.set(fact.currency, (totals.get(fact.currency) ?? 0) + fact.amountMinor);
+        if (fact.paidAt && (!last || fact.paidAt > last)) last = fact.paidAt;
+      }
+      const spend = [...totals.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amountMinor]) => ({ currency, amountMinor }));
+      await this.profiles
+        .updateOne(
+          { _id: customerId },
+          { $set: { spend, paidOrderCount: count, lastOrderAt: last, valueTier: valueTierOf(spend, this.tierPolicy), updatedAt: new Date() }, $setOnInsert: { customerVersion: 0, deleted: false, mergedInto: null, tags: [] } },
+          { upsert: true },
+        )
+        .exec();
+    });
+  }
+}
