@@ -82,6 +82,27 @@ export function ageOn(birthday: string | null, now: Date): number | null {
 }
 
 /**
+ * A stored profile with every field present: an upsert's `$setOnInsert` of empty arrays and nulls
+ * did not always reach the document on FerretDB v1 (a profile created by a customer event lacked
+ * `spend`), so readers never rely on it.
+ */
+function withDefaults(profile: CustomerProfileRecord | null): CustomerProfileRecord | null {
+  if (!profile) return null;
+  return {
+    ...profile,
+    name: profile.name ?? '',
+    tags: profile.tags ?? [],
+    spend: profile.spend ?? [],
+    paidOrderCount: profile.paidOrderCount ?? 0,
+    lastOrderAt: profile.lastOrderAt ?? null,
+    valueTier: profile.valueTier ?? 'NONE',
+    deleted: profile.deleted ?? false,
+    mergedInto: profile.mergedInto ?? null,
+    customerVersion: profile.customerVersion ?? 0,
+  };
+}
+
+/**
  * Customer profiles (MKT-2): kept from `customer.*` (who they are) and `order.*` (how they buy) events.
  * Customer fields move only forward in the customer's version; each order counts by its newest
  * version, and a customer's behaviour is summed again from its orders whenever one changes, so
@@ -96,16 +117,17 @@ export class CustomerProfiles {
     private readonly tierPolicy: ValueTierPolicy,
   ) {}
 
-  get(customerId: string): Promise<CustomerProfileRecord | null> {
-    return OBJECT_ID.test(customerId) ? this.profiles.findById(customerId.toLowerCase()).lean<CustomerProfileRecord>().exec() : Promise.resolve(null);
+  async get(customerId: string): Promise<CustomerProfileRecord | null> {
+    if (!OBJECT_ID.test(customerId)) return null;
+    return withDefaults(await this.profiles.findById(customerId.toLowerCase()).lean<CustomerProfileRecord>().exec());
   }
 
   /** Active profiles (not deleted, not merged away), in id order, `batch` at a time. */
   async *active(batch = 500): AsyncGenerator<CustomerProfileRecord> {
     let after = '';
     for (;;) {
-      const page = await this.profiles.find({ _id: { $gt: after }, deleted: false, mergedInto: null }).sort({ _id: 1 }).limit(batch).lean<CustomerProfileRecord[]>().exec();
-      for (const profile of page) yield profile;
+      const page = await this.profiles.find({ _id: { $gt: after }, deleted: { $ne: true }, mergedInto: null }).sort({ _id: 1 }).limit(batch).lean<CustomerProfileRecord[]>().exec();
+      for (const profile of page) yield withDefaults(profile)!;
       if (page.length < batch) return;
       after = page[page.length - 1]!._id;
     }
@@ -122,8 +144,8 @@ export class CustomerProfiles {
     return found;
   }
 
-  byPortalUser(userId: string): Promise<CustomerProfileRecord | null> {
-    return this.profiles.findOne({ portalUserId: userId, deleted: false, mergedInto: null }).lean<CustomerProfileRecord>().exec();
+  async byPortalUser(userId: string): Promise<CustomerProfileRecord | null> {
+    return withDefaults(await this.profiles.findOne({ portalUserId: userId, deleted: false, mergedInto: null }).lean<CustomerProfileRecord>().exec());
   }
 
   /** Applies one event; returns the customers whose profile may have changed. */

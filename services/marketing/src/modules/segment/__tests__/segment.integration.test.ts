@@ -113,7 +113,8 @@ describe('customer profiles and segments (real Mongo, Kafka, Keycloak)', () => {
     const [x, y] = [someId(), someId()];
     await publisher.publish([customerEvent('customer.created', x, 1, { tags: [tag] }), customerEvent('customer.created', y, 1, { tags: [tag], city: 'Suzhou' })]);
     await eventually(async () => ((await profiles.get(y)) ? true : undefined), 60_000, 200);
-    const rule = { and: [{ condition: { field: 'TAGS', op: 'HAS_ANY', texts: [tag] } }, { condition: { field: 'CITY', op: 'EQ', text: 'nanjing' } }] };
+    // Profiles made by customer events alone (no orders yet) spend 0.
+    const rule = { and: [{ condition: { field: 'TAGS', op: 'HAS_ANY', texts: [tag] } }, { condition: { field: 'CITY', op: 'EQ', text: 'nanjing' } }, { condition: { field: 'TOTAL_SPEND', op: 'LT', number: 1, currency: 'CNY' } }] };
     const preview = await call(`query($r: SegmentRuleInput!) { previewSegment(rule: $r) { count sample } }`, { r: rule });
     expect(preview.data!.previewSegment).toEqual({ count: 1, sample: [x] });
     const created = (await call(CREATE, { input: { name: 'Tagged in Nanjing', kind: 'DYNAMIC', rule } })).data!.createSegment;
