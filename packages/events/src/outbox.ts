@@ -24,7 +24,7 @@ export function appendEvents(events: CloudEvent[]): { $push: Record<string, { $e
 /** Statements per `update` command when removing published events (see `drain`). */
 const UPDATES_PER_COMMAND = 20;
 
-type AnyModel = Model<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type AnyModel = Model<any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** When the oldest of a document's pending events happened (ms); events without a time count as old. */
 function oldestEventTime(events: CloudEvent[]): number {
