@@ -20,6 +20,8 @@ const config: CodegenConfig = {
           SurveyInvitation: '../modules/survey/survey.service.js#SurveyInvitationView',
           Segment: '../modules/segment/segment.model.js#SegmentRecord',
           Customer: '../modules/segment/segment.model.js#CustomerReference',
+          Channel: '../modules/channel/channel.model.js#ChannelRecord',
+          Competitor: '../modules/competitor/competitor.model.js#CompetitorRecord',
         },
         scalars: { DateTime: 'Date', SafeInt: 'number' },
       },

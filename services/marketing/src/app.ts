@@ -8,6 +8,13 @@ import { CampaignService } from './modules/campaign/campaign.service.js';
 import { surveyModels } from './modules/survey/survey.model.js';
 import { surveyResolvers } from './modules/survey/survey.resolvers.js';
 import { SurveyService } from './modules/survey/survey.service.js';
+import { channelModel } from './modules/channel/channel.model.js';
+import { channelResolvers } from './modules/channel/channel.resolvers.js';
+import { ChannelService } from './modules/channel/channel.service.js';
+import { createCompetitorConsumer } from './modules/competitor/competitor.consumer.js';
+import { competitorModels } from './modules/competitor/competitor.model.js';
+import { competitorResolvers } from './modules/competitor/competitor.resolvers.js';
+import { CompetitorService } from './modules/competitor/competitor.service.js';
 import { createCustomerProfileConsumer } from './modules/customer-profile/customer-profile.consumer.js';
 import { customerProfileModels } from './modules/customer-profile/customer-profile.model.js';
 import { CustomerProfiles } from './modules/customer-profile/customer-profile.service.js';
@@ -36,12 +43,19 @@ export function startMarketing(env: MarketingEnv, options: { handleSignals?: boo
       const surveyRecords = surveyModels(connection);
       const surveys = new SurveyService(surveyRecords, relay, segments);
       relay.register(surveyRecords.surveys, { serializer: surveys.serial });
+      const channelRecords = channelModel(connection);
+      const channels = new ChannelService(channelRecords, relay);
+      relay.register(channelRecords, { serializer: channels.serial });
+      const competitorRecords = competitorModels(connection);
+      const competitors = new CompetitorService(competitorRecords.competitors, competitorRecords.opportunities, relay);
+      relay.register(competitorRecords.competitors, { serializer: competitors.serial });
       return {
-        services: { campaigns: new CampaignService(campaigns, relay), surveys, segments, customerProfiles },
-        resolvers: mergeResolvers(campaignResolvers, surveyResolvers, segmentResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
-        outboxModels: [campaigns, surveyRecords.surveys, surveyRecords.responses, segmentRecords.segments, segmentRecords.memberships],
+        services: { campaigns: new CampaignService(campaigns, relay), surveys, segments, customerProfiles, channels, competitors },
+        resolvers: mergeResolvers(campaignResolvers, surveyResolvers, segmentResolvers, channelResolvers, competitorResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
+        outboxModels: [campaigns, surveyRecords.surveys, surveyRecords.responses, segmentRecords.segments, segmentRecords.memberships, channelRecords, competitorRecords.competitors],
         consumers: [
           createCustomerProfileConsumer({ client: kafka, connection, profiles: customerProfiles, onChanged: (customerIds) => segments.reevaluate(customerIds), logger }),
+          createCompetitorConsumer({ client: kafka, connection, competitors, logger }),
         ],
       };
     },

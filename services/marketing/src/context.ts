@@ -3,12 +3,16 @@ import type { CampaignService } from './modules/campaign/campaign.service.js';
 import type { SurveyService } from './modules/survey/survey.service.js';
 import type { CustomerProfiles } from './modules/customer-profile/customer-profile.service.js';
 import type { SegmentService } from './modules/segment/segment.service.js';
+import type { ChannelService } from './modules/channel/channel.service.js';
+import type { CompetitorService } from './modules/competitor/competitor.service.js';
 
 export interface MarketingServices {
   campaigns: CampaignService;
   surveys: SurveyService;
   segments: SegmentService;
   customerProfiles: CustomerProfiles;
+  channels: ChannelService;
+  competitors: CompetitorService;
 }
 
 export type MarketingContext = RequestContext<MarketingServices>;
