@@ -2,7 +2,8 @@ import { SafeIntScalar } from '@crm/money';
 import { DateTimeScalar, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
 import type { MarketingEnv } from './env.js';
 import type { MarketingServices } from './context.js';
-import { campaignModel } from './modules/campaign/campaign.model.js';
+import { createCampaignAttributionConsumer } from './modules/campaign/campaign.consumer.js';
+import { campaignAttributionModel, campaignModel } from './modules/campaign/campaign.model.js';
 import { campaignResolvers } from './modules/campaign/campaign.resolvers.js';
 import { CampaignService } from './modules/campaign/campaign.service.js';
 import { surveyModels } from './modules/survey/survey.model.js';
@@ -49,13 +50,21 @@ export function startMarketing(env: MarketingEnv, options: { handleSignals?: boo
       const competitorRecords = competitorModels(connection);
       const competitors = new CompetitorService(competitorRecords.competitors, competitorRecords.opportunities, relay);
       relay.register(competitorRecords.competitors, { serializer: competitors.serial });
+      const campaignService = new CampaignService(campaigns, campaignAttributionModel(connection), relay, {
+        segmentMembers: (segmentId) => segments.membersOf(segmentId),
+        segmentsOfCustomer: (customerId) => segments.segmentIdsOfCustomer(customerId),
+        channelExists: (channelId) => channels.exists(channelId),
+        surveyResponses: (campaignId) => surveys.responsesForCampaign(campaignId),
+      });
+      relay.register(campaigns, { serializer: campaignService.serial });
       return {
-        services: { campaigns: new CampaignService(campaigns, relay), surveys, segments, customerProfiles, channels, competitors },
+        services: { campaigns: campaignService, surveys, segments, customerProfiles, channels, competitors },
         resolvers: mergeResolvers(campaignResolvers, surveyResolvers, segmentResolvers, channelResolvers, competitorResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
         outboxModels: [campaigns, surveyRecords.surveys, surveyRecords.responses, segmentRecords.segments, segmentRecords.memberships, channelRecords, competitorRecords.competitors],
         consumers: [
           createCustomerProfileConsumer({ client: kafka, connection, profiles: customerProfiles, onChanged: (customerIds) => segments.reevaluate(customerIds), logger }),
           createCompetitorConsumer({ client: kafka, connection, competitors, logger }),
+          createCampaignAttributionConsumer({ client: kafka, connection, campaigns: campaignService, logger }),
         ],
       };
     },

@@ -105,6 +105,11 @@ export class ChannelService {
     return /^[0-9a-f]{24}$/i.test(id) ? this.channels.findById(id.toLowerCase()).lean<ChannelRecord>().exec() : null;
   }
 
+  /** Whether a channel exists (for other modules; no role check). */
+  async exists(id: string): Promise<boolean> {
+    return /^[0-9a-f]{24}$/i.test(id) && (await this.channels.countDocuments({ _id: id.toLowerCase() }).exec()) > 0;
+  }
+
   async list(includeInactive: boolean, user: AuthUser): Promise<ChannelRecord[]> {
     requireRole(user, CHANNEL_READERS);
     const all = await this.channels.find(includeInactive ? {} : { active: true }).lean<ChannelRecord[]>().exec();

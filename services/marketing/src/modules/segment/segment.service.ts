@@ -184,6 +184,11 @@ export class SegmentService {
     return this.memberships.countDocuments({ segmentId: segment._id.toHexString(), member: true }).exec();
   }
 
+  /** Ids of the segments a customer is in now (for other modules; no role check). */
+  async segmentIdsOfCustomer(customerId: string): Promise<string[]> {
+    return (await this.memberships.find({ customerId: customerId.toLowerCase(), member: true }, { segmentId: 1 }).lean().exec()).map((d) => d.segmentId);
+  }
+
   /** Segments a customer is in now (marketing staff only). */
   async ofCustomer(customerId: string, user: AuthUser): Promise<SegmentRecord[]> {
     requireRole(user, SEGMENT_READERS);

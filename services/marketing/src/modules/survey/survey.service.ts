@@ -225,6 +225,13 @@ export class SurveyService {
     };
   }
 
+  /** Responses to the surveys of a campaign (for its results; no role check). */
+  async responsesForCampaign(campaignId: string): Promise<number> {
+    const surveys = await this.models.surveys.find({ campaignId: campaignId.toLowerCase() }, { _id: 1 }).lean().exec();
+    if (surveys.length === 0) return 0;
+    return this.models.responses.countDocuments({ surveyId: { $in: surveys.map((s) => s._id.toHexString()) } }).exec();
+  }
+
   private async openSurvey(id: string): Promise<SurveyRecord> {
     const survey = OBJECT_ID.test(id) ? await this.models.surveys.findById(id.toLowerCase()).lean<SurveyRecord>().exec() : null;
     if (!survey) throw new SurveyException('SURVEY_NOT_FOUND', `No survey ${id}`);
