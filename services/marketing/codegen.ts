@@ -22,6 +22,7 @@ const config: CodegenConfig = {
           Customer: '../modules/segment/segment.model.js#CustomerReference',
           Channel: '../modules/channel/channel.model.js#ChannelRecord',
           Competitor: '../modules/competitor/competitor.model.js#CompetitorRecord',
+          Referral: '../modules/referral/referral.model.js#ReferralRecord',
         },
         scalars: { DateTime: 'Date', SafeInt: 'number' },
       },

@@ -2,6 +2,10 @@ import { SafeIntScalar } from '@crm/money';
 import { DateTimeScalar, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
 import type { MarketingEnv } from './env.js';
 import type { MarketingServices } from './context.js';
+import { createReferralConsumer } from './modules/referral/referral.consumer.js';
+import { referralModels } from './modules/referral/referral.model.js';
+import { referralResolvers } from './modules/referral/referral.resolvers.js';
+import { ReferralService } from './modules/referral/referral.service.js';
 import { createCampaignAttributionConsumer } from './modules/campaign/campaign.consumer.js';
 import { campaignAttributionModel, campaignModel } from './modules/campaign/campaign.model.js';
 import { campaignResolvers } from './modules/campaign/campaign.resolvers.js';
@@ -57,14 +61,19 @@ export function startMarketing(env: MarketingEnv, options: { handleSignals?: boo
         surveyResponses: (campaignId) => surveys.responsesForCampaign(campaignId),
       });
       relay.register(campaigns, { serializer: campaignService.serial });
+      const referralRecords = referralModels(connection);
+      const currency = env.REFERRAL_REWARD_CURRENCY;
+      const referrals = new ReferralService(referralRecords, relay, { referrer: { amountMinor: env.REFERRAL_REFERRER_REWARD_MINOR, currency }, referee: { amountMinor: env.REFERRAL_REFEREE_REWARD_MINOR, currency } }, async (userId) => (await customerProfiles.byPortalUser(userId))?._id ?? null);
+      relay.register(referralRecords.referrals, { serializer: referrals.serializer });
       return {
-        services: { campaigns: campaignService, surveys, segments, customerProfiles, channels, competitors },
-        resolvers: mergeResolvers(campaignResolvers, surveyResolvers, segmentResolvers, channelResolvers, competitorResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
-        outboxModels: [campaigns, surveyRecords.surveys, surveyRecords.responses, segmentRecords.segments, segmentRecords.memberships, channelRecords, competitorRecords.competitors],
+        services: { campaigns: campaignService, referrals, surveys, segments, customerProfiles, channels, competitors },
+        resolvers: mergeResolvers(campaignResolvers, surveyResolvers, segmentResolvers, channelResolvers, competitorResolvers, referralResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
+        outboxModels: [campaigns, surveyRecords.surveys, surveyRecords.responses, segmentRecords.segments, segmentRecords.memberships, channelRecords, competitorRecords.competitors, referralRecords.referrals],
         consumers: [
           createCustomerProfileConsumer({ client: kafka, connection, profiles: customerProfiles, onChanged: (customerIds) => segments.reevaluate(customerIds), logger }),
           createCompetitorConsumer({ client: kafka, connection, competitors, logger }),
           createCampaignAttributionConsumer({ client: kafka, connection, campaigns: campaignService, logger }),
+          createReferralConsumer({ client: kafka, connection, referrals, logger }),
         ],
       };
     },

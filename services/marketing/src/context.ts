@@ -5,6 +5,7 @@ import type { CustomerProfiles } from './modules/customer-profile/customer-profi
 import type { SegmentService } from './modules/segment/segment.service.js';
 import type { ChannelService } from './modules/channel/channel.service.js';
 import type { CompetitorService } from './modules/competitor/competitor.service.js';
+import type { ReferralService } from './modules/referral/referral.service.js';
 
 export interface MarketingServices {
   campaigns: CampaignService;
@@ -13,6 +14,7 @@ export interface MarketingServices {
   customerProfiles: CustomerProfiles;
   channels: ChannelService;
   competitors: CompetitorService;
+  referrals: ReferralService;
 }
 
 export type MarketingContext = RequestContext<MarketingServices>;

@@ -3,6 +3,10 @@ import { serviceEnvSchema, z } from '@crm/env';
 export const marketingEnvSchema = serviceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4004),
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('crm_marketing'),
+  /** What a rewarded referral gives each side (minor units of REFERRAL_REWARD_CURRENCY). */
+  REFERRAL_REWARD_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'An ISO 4217 code').default('CNY'),
+  REFERRAL_REFERRER_REWARD_MINOR: z.coerce.number().int().min(0).max(100_000_000).default(10_000),
+  REFERRAL_REFEREE_REWARD_MINOR: z.coerce.number().int().min(0).max(100_000_000).default(5_000),
   /** The currency whose spend decides the value tier. */
   VALUE_TIER_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'An ISO 4217 code').default('CNY'),
   /** `NAME:minimum minor units`, ascending (default ¥1,000 / ¥10,000 / ¥50,000). */
