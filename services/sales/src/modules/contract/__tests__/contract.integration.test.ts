@@ -90,7 +90,9 @@ describe('contracts (SAL-5) against real Mongo, Kafka and Keycloak', () => {
     expect(await c.scheduler.tick()).toMatchObject({ 'contract-renewal-due': 0 });
     await Promise.all([a.close(), b.close(), c.close()]);
 
-    const event = await contractEvents.find((e) => e.subject === due.id && e.type === 'contract.renewal-due', 15_000);
+    // The replicas' events are left-overs for the running relay's poller: it takes those that waited
+    // 10 s (leftOverAfterMs), on its next poll (backed off to at most 30 s while idle).
+    const event = await contractEvents.find((e) => e.subject === due.id && e.type === 'contract.renewal-due', 60_000);
     expect(event.event.data).toMatchObject({ contractId: due.id, status: 'ACTIVE', daysLeft: 10, leadDays: 30 });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(contractEvents.seen.filter((e) => e.event.type === 'contract.renewal-due' && e.event.subject === due.id)).toHaveLength(1);
@@ -106,7 +108,7 @@ describe('contracts (SAL-5) against real Mongo, Kafka and Keycloak', () => {
     expect(wide.data!.contractsDueForRenewal.map((x: any) => x.id)).toEqual(expect.arrayContaining([due.id, later.id]));
     const negative = await call(`{ contractsDueForRenewal(withinDays: -1) { id } }`);
     expect(negative.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'withinDays' }] });
-  });
+  }, 90_000);
 
   it('expires a contract past its end: EXPIRED on read at once, stored once by the scheduler with contract.expired', async () => {
     const ending = await activeContract(1_500);
