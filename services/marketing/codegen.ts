@@ -23,6 +23,7 @@ const config: CodegenConfig = {
           Channel: '../modules/channel/channel.model.js#ChannelRecord',
           Competitor: '../modules/competitor/competitor.model.js#CompetitorRecord',
           Referral: '../modules/referral/referral.model.js#ReferralRecord',
+          Message: '../modules/message/message.model.js#MessageRecord',
         },
         scalars: { DateTime: 'Date', SafeInt: 'number' },
       },

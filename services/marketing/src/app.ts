@@ -2,6 +2,13 @@ import { SafeIntScalar } from '@crm/money';
 import { DateTimeScalar, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
 import type { MarketingEnv } from './env.js';
 import type { MarketingServices } from './context.js';
+import { contactConsentModel } from './modules/consent/consent.model.js';
+import { consentResolvers } from './modules/consent/consent.resolvers.js';
+import { ConsentService } from './modules/consent/consent.service.js';
+import { EmailChannel, LogOnlyChannel, type MessageChannel } from './modules/message/message.channels.js';
+import { messageModel } from './modules/message/message.model.js';
+import { messageResolvers } from './modules/message/message.resolvers.js';
+import { MessageService } from './modules/message/message.service.js';
 import { createReferralConsumer } from './modules/referral/referral.consumer.js';
 import { referralModels } from './modules/referral/referral.model.js';
 import { referralResolvers } from './modules/referral/referral.resolvers.js';
@@ -65,10 +72,17 @@ export function startMarketing(env: MarketingEnv, options: { handleSignals?: boo
       const currency = env.REFERRAL_REWARD_CURRENCY;
       const referrals = new ReferralService(referralRecords, relay, { referrer: { amountMinor: env.REFERRAL_REFERRER_REWARD_MINOR, currency }, referee: { amountMinor: env.REFERRAL_REFEREE_REWARD_MINOR, currency } }, async (userId) => (await customerProfiles.byPortalUser(userId))?._id ?? null);
       relay.register(referralRecords.referrals, { serializer: referrals.serializer });
+      const portalCustomer = async (userId: string) => (await customerProfiles.byPortalUser(userId))?._id ?? null;
+      const consentRecords = contactConsentModel(connection);
+      const consents = new ConsentService(consentRecords, relay, portalCustomer);
+      relay.register(consentRecords, { serializer: consents.serial });
+      const channelsOut: MessageChannel[] = [new LogOnlyChannel('SMS'), new LogOnlyChannel('WECHAT'), ...(env.SMTP_URL ? [new EmailChannel(env.SMTP_URL, env.MAIL_FROM)] : [])];
+      const messageRecords = messageModel(connection);
+      const messages = new MessageService(messageRecords, relay, consents, channelsOut, async (customerId) => (await customerProfiles.get(customerId))?.name || null, env.MARKETING_COMPANY_NAME);
       return {
-        services: { campaigns: campaignService, referrals, surveys, segments, customerProfiles, channels, competitors },
-        resolvers: mergeResolvers(campaignResolvers, surveyResolvers, segmentResolvers, channelResolvers, competitorResolvers, referralResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
-        outboxModels: [campaigns, surveyRecords.surveys, surveyRecords.responses, segmentRecords.segments, segmentRecords.memberships, channelRecords, competitorRecords.competitors, referralRecords.referrals],
+        services: { campaigns: campaignService, referrals, consents, messages, surveys, segments, customerProfiles, channels, competitors },
+        resolvers: mergeResolvers(campaignResolvers, surveyResolvers, segmentResolvers, channelResolvers, competitorResolvers, referralResolvers, consentResolvers, messageResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
+        outboxModels: [campaigns, surveyRecords.surveys, surveyRecords.responses, segmentRecords.segments, segmentRecords.memberships, channelRecords, competitorRecords.competitors, referralRecords.referrals, consentRecords, messageRecords],
         consumers: [
           createCustomerProfileConsumer({ client: kafka, connection, profiles: customerProfiles, onChanged: (customerIds) => segments.reevaluate(customerIds), logger }),
           createCompetitorConsumer({ client: kafka, connection, competitors, logger }),

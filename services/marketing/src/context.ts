@@ -6,6 +6,8 @@ import type { SegmentService } from './modules/segment/segment.service.js';
 import type { ChannelService } from './modules/channel/channel.service.js';
 import type { CompetitorService } from './modules/competitor/competitor.service.js';
 import type { ReferralService } from './modules/referral/referral.service.js';
+import type { ConsentService } from './modules/consent/consent.service.js';
+import type { MessageService } from './modules/message/message.service.js';
 
 export interface MarketingServices {
   campaigns: CampaignService;
@@ -15,6 +17,8 @@ export interface MarketingServices {
   channels: ChannelService;
   competitors: CompetitorService;
   referrals: ReferralService;
+  consents: ConsentService;
+  messages: MessageService;
 }
 
 export type MarketingContext = RequestContext<MarketingServices>;

@@ -3,6 +3,11 @@ import { serviceEnvSchema, z } from '@crm/env';
 export const marketingEnvSchema = serviceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4004),
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('crm_marketing'),
+  /** The SMTP server email goes out through (e.g. smtp://user:pass@mail.example.com:587); without it, email sends fail as unconfigured. */
+  SMTP_URL: z.string().regex(/^smtps?:\/\/\S+$/, 'smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().min(3).default('CRM Platform <marketing@crm.local>'),
+  /** {{company}} in message templates. */
+  MARKETING_COMPANY_NAME: z.string().min(1).default('CRM Platform Co., Ltd.'),
   /** What a rewarded referral gives each side (minor units of REFERRAL_REWARD_CURRENCY). */
   REFERRAL_REWARD_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'An ISO 4217 code').default('CNY'),
   REFERRAL_REFERRER_REWARD_MINOR: z.coerce.number().int().min(0).max(100_000_000).default(10_000),
