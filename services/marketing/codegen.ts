@@ -24,6 +24,7 @@ const config: CodegenConfig = {
           Competitor: '../modules/competitor/competitor.model.js#CompetitorRecord',
           Referral: '../modules/referral/referral.model.js#ReferralRecord',
           Message: '../modules/message/message.model.js#MessageRecord',
+          CarePlan: '../modules/care/care.model.js#CarePlanRecord',
         },
         scalars: { DateTime: 'Date', SafeInt: 'number' },
       },

@@ -9,6 +9,11 @@ import { EmailChannel, LogOnlyChannel, type MessageChannel } from './modules/mes
 import { messageModel } from './modules/message/message.model.js';
 import { messageResolvers } from './modules/message/message.resolvers.js';
 import { MessageService } from './modules/message/message.service.js';
+import { holidayCalendar } from './modules/care/care.holidays.js';
+import { carePlanModel } from './modules/care/care.model.js';
+import { careResolvers } from './modules/care/care.resolvers.js';
+import { CareService } from './modules/care/care.service.js';
+import { Scheduler } from '@crm/scheduler';
 import { createReferralConsumer } from './modules/referral/referral.consumer.js';
 import { referralModels } from './modules/referral/referral.model.js';
 import { referralResolvers } from './modules/referral/referral.resolvers.js';
@@ -38,8 +43,9 @@ export const SERVICE_NAME = 'marketing';
 export const typeDefs = loadSchema(new URL('..', import.meta.url));
 
 /** Starts the marketing subgraph; used by `main.ts` and by the integration tests. */
-export function startMarketing(env: MarketingEnv, options: { handleSignals?: boolean } = {}) {
-  return runSubgraph<MarketingServices>({
+export async function startMarketing(env: MarketingEnv, options: { handleSignals?: boolean } = {}) {
+  let scheduler: Scheduler | undefined;
+  const running = await runSubgraph<MarketingServices>({
     name: SERVICE_NAME,
     env,
     typeDefs,
@@ -79,10 +85,14 @@ export function startMarketing(env: MarketingEnv, options: { handleSignals?: boo
       const channelsOut: MessageChannel[] = [new LogOnlyChannel('SMS'), new LogOnlyChannel('WECHAT'), ...(env.SMTP_URL ? [new EmailChannel(env.SMTP_URL, env.MAIL_FROM)] : [])];
       const messageRecords = messageModel(connection);
       const messages = new MessageService(messageRecords, relay, consents, channelsOut, async (customerId) => (await customerProfiles.get(customerId))?.name || null, env.MARKETING_COMPANY_NAME);
+      const carePlans = carePlanModel(connection);
+      const care = new CareService(carePlans, relay, messages, customerProfiles, segments, holidayCalendar(env.CARE_HOLIDAYS), env.CARE_TIME_ZONE);
+      relay.register(carePlans, { serializer: care.serial });
+      scheduler = new Scheduler([care.job()], { intervalMs: env.CARE_INTERVAL_MS, logger });
       return {
-        services: { campaigns: campaignService, referrals, consents, messages, surveys, segments, customerProfiles, channels, competitors },
-        resolvers: mergeResolvers(campaignResolvers, surveyResolvers, segmentResolvers, channelResolvers, competitorResolvers, referralResolvers, consentResolvers, messageResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
-        outboxModels: [campaigns, surveyRecords.surveys, surveyRecords.responses, segmentRecords.segments, segmentRecords.memberships, channelRecords, competitorRecords.competitors, referralRecords.referrals, consentRecords, messageRecords],
+        services: { campaigns: campaignService, referrals, consents, messages, care, surveys, segments, customerProfiles, channels, competitors },
+        resolvers: mergeResolvers(campaignResolvers, surveyResolvers, segmentResolvers, channelResolvers, competitorResolvers, referralResolvers, consentResolvers, messageResolvers, careResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
+        outboxModels: [campaigns, surveyRecords.surveys, surveyRecords.responses, segmentRecords.segments, segmentRecords.memberships, channelRecords, competitorRecords.competitors, referralRecords.referrals, consentRecords, messageRecords, carePlans],
         consumers: [
           createCustomerProfileConsumer({ client: kafka, connection, profiles: customerProfiles, onChanged: (customerIds) => segments.reevaluate(customerIds), logger }),
           createCompetitorConsumer({ client: kafka, connection, competitors, logger }),
@@ -92,4 +102,11 @@ export function startMarketing(env: MarketingEnv, options: { handleSignals?: boo
       };
     },
   });
+  // Care plans run in every replica: each greeting is claimed once per occasion and customer.
+  const careScheduler = scheduler!;
+  careScheduler.start();
+  if (options.handleSignals) for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void careScheduler.stop());
+  const stop = running.stop;
+  return { ...running, scheduler: careScheduler, stop: async () => (await careScheduler.stop(), await stop()) };
 }
+

@@ -8,6 +8,7 @@ import type { CompetitorService } from './modules/competitor/competitor.service.
 import type { ReferralService } from './modules/referral/referral.service.js';
 import type { ConsentService } from './modules/consent/consent.service.js';
 import type { MessageService } from './modules/message/message.service.js';
+import type { CareService } from './modules/care/care.service.js';
 
 export interface MarketingServices {
   campaigns: CampaignService;
@@ -19,6 +20,7 @@ export interface MarketingServices {
   referrals: ReferralService;
   consents: ConsentService;
   messages: MessageService;
+  care: CareService;
 }
 
 export type MarketingContext = RequestContext<MarketingServices>;

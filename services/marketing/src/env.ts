@@ -6,6 +6,33 @@ export const marketingEnvSchema = serviceEnvSchema.extend({
   /** The SMTP server email goes out through (e.g. smtp://user:pass@mail.example.com:587); without it, email sends fail as unconfigured. */
   SMTP_URL: z.string().regex(/^smtps?:\/\/\S+$/, 'smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().min(3).default('CRM Platform <marketing@crm.local>'),
+  /** How often the care plans run (ms); 0 turns the timer off (runCarePlans still works). */
+  CARE_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** The time zone care plans count days in. */
+  CARE_TIME_ZONE: z
+    .string()
+    .default('Asia/Shanghai')
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'An IANA time zone, e.g. Asia/Shanghai'),
+  /** More holidays, or other years (JSON list of { key, name, dates: ["YYYY-MM-DD"] }), merged into the built-in calendar by key. */
+  CARE_HOLIDAYS: z
+    .string()
+    .default('[]')
+    .transform((value, ctx) => {
+      try {
+        const parsed = z.array(z.object({ key: z.string().regex(/^[A-Z_]{2,40}$/), name: z.string().min(1), dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)) })).parse(JSON.parse(value));
+        return parsed;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'A JSON list of { key: "A_Z", name, dates: ["YYYY-MM-DD"] }' });
+        return [];
+      }
+    }),
   /** {{company}} in message templates. */
   MARKETING_COMPANY_NAME: z.string().min(1).default('CRM Platform Co., Ltd.'),
   /** What a rewarded referral gives each side (minor units of REFERRAL_REWARD_CURRENCY). */

@@ -77,15 +77,19 @@ export class MessageService {
       throw new MessageException('MESSAGE_NO_CONSENT', `Customer ${customerId} has not agreed to ${input.channel} messages`, [{ field: 'input.channel', message: 'No consent on this channel' }]);
     }
     const occasion = `manual:${input.idempotencyKey ?? randomUUID()}`;
-    return this.send({ customerId, channel: input.channel, occasion, subject: input.subject, body: input.body, campaignId: input.campaignId?.toLowerCase() ?? null }, {});
+    return (await this.send({ customerId, channel: input.channel, occasion, subject: input.subject, body: input.body, campaignId: input.campaignId?.toLowerCase() ?? null }, {})).message;
   }
 
-  /** One message for one occasion (scheduled sends call this directly); returns the message as stored. */
-  async send(request: SendRequest, extraValues: Record<string, string>): Promise<MessageRecord> {
+  /**
+   * One message for one occasion (scheduled sends call this directly): the message as stored, and
+   * what this call did (`ALREADY_DONE` when the occasion had reached the customer before).
+   */
+  async send(request: SendRequest, extraValues: Record<string, string>): Promise<{ message: MessageRecord; outcome: 'SENT' | 'SKIPPED' | 'FAILED' | 'ALREADY_DONE' }> {
+    const done = (message: MessageRecord) => ({ message, outcome: 'ALREADY_DONE' as const });
     const _id = `${request.occasion}:${request.customerId}`;
     const now = new Date();
     const existing = await this.messages.findById(_id).lean<MessageRecord>().exec();
-    if (existing && existing.status !== 'FAILED') return existing;
+    if (existing && existing.status !== 'FAILED') return done(existing);
     const address = await this.consents.addressFor(request.customerId, request.channel);
     const values = { name: (await this.names(request.customerId)) ?? '', company: this.companyName, ...extraValues };
     const message: MessageRecord = {
@@ -108,15 +112,15 @@ export class MessageService {
     try {
       if (existing) {
         const retried = await this.messages.collection.updateOne({ _id, status: 'FAILED', attempts: existing.attempts } as never, { $set: message } as never);
-        if (retried.matchedCount === 0) return (await this.messages.findById(_id).lean<MessageRecord>().exec())!;
+        if (retried.matchedCount === 0) return done((await this.messages.findById(_id).lean<MessageRecord>().exec())!);
       } else {
         await this.messages.collection.insertOne(message as never);
       }
     } catch (error) {
-      if (isDuplicateKey(error)) return (await this.messages.findById(_id).lean<MessageRecord>().exec())!;
+      if (isDuplicateKey(error)) return done((await this.messages.findById(_id).lean<MessageRecord>().exec())!);
       throw error;
     }
-    if (!address) return message;
+    if (!address) return { message, outcome: 'SKIPPED' };
     const channel = this.channels.get(request.channel);
     try {
       if (!channel) throw new Error(`No ${request.channel} channel is configured`);
@@ -124,14 +128,14 @@ export class MessageService {
     } catch (error) {
       const reason = error instanceof Error ? error.message.slice(0, 500) : String(error);
       await this.messages.collection.updateOne({ _id } as never, { $set: { status: 'FAILED', reason, updatedAt: new Date() } } as never);
-      return { ...message, status: 'FAILED', reason };
+      return { message: { ...message, status: 'FAILED', reason }, outcome: 'FAILED' };
     }
     const sentAt = new Date();
     // No text in the event: the message is the customer's, the fact is everyone's.
     const event = createEvent({ source: '/crm/marketing', type: MESSAGE_SENT, subject: request.customerId, time: sentAt, data: { messageId: _id, customerId: request.customerId, channel: request.channel, occasion: request.occasion, campaignId: message.campaignId, deliveredVia: channel.via, sentAt: sentAt.toISOString() } });
     await this.messages.collection.updateOne({ _id } as never, { $set: { status: 'SENT', deliveredVia: channel.via, sentAt, updatedAt: sentAt }, ...appendEvents([event]) } as never);
     this.relay.notify(this.messages, _id);
-    return { ...message, status: 'SENT', deliveredVia: channel.via, sentAt };
+    return { message: { ...message, status: 'SENT', deliveredVia: channel.via, sentAt }, outcome: 'SENT' };
   }
 
   async of(customerId: string, first: number, user: AuthUser): Promise<MessageRecord[]> {
