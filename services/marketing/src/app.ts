@@ -53,7 +53,7 @@ export async function startMarketing(env: MarketingEnv, options: { handleSignals
     setup: ({ connection, relay, kafka, logger }) => {
       const campaigns = campaignModel(connection);
       const profileRecords = customerProfileModels(connection);
-      const customerProfiles = new CustomerProfiles(profileRecords.profiles, profileRecords.orderFacts, { currency: env.VALUE_TIER_CURRENCY, tiers: env.VALUE_TIERS });
+      const customerProfiles = new CustomerProfiles(profileRecords.profiles, profileRecords.orderFacts, { currency: env.VALUE_TIER_CURRENCY, tiers: env.VALUE_TIERS }, profileRecords.ticketFacts);
       const segmentRecords = segmentModels(connection);
       const segments = new SegmentService(segmentRecords.segments, segmentRecords.memberships, customerProfiles, relay);
       relay.register(segmentRecords.segments, { serializer: segments.serial });

@@ -1,13 +1,13 @@
 import { EventConsumer, MongoProcessedEvents, type CloudEvent, type KafkaClient } from '@crm/events';
 import type { Logger } from '@crm/logger';
 import type { Connection } from 'mongoose';
-import { CUSTOMER_PROFILE_CUSTOMER_EVENTS, CUSTOMER_PROFILE_ORDER_EVENTS, type CustomerProfiles } from './customer-profile.service.js';
+import { CUSTOMER_PROFILE_CUSTOMER_EVENTS, CUSTOMER_PROFILE_ORDER_EVENTS, CUSTOMER_PROFILE_TICKET_EVENTS, type CustomerProfiles } from './customer-profile.service.js';
 
 /** One consumer group per environment sharing a broker, like the topics. */
 export const customerProfileGroupId = (topicPrefix: string) => `${topicPrefix}.marketing.customer-profile`;
 
 /**
- * Keeps the profiles from the customers and sales services' events, then hands the customers that
+ * Keeps the profiles from the customers, sales and service-desk events, then hands the customers that
  * changed to `onChanged` (segment membership) before the offset is committed.
  */
 export function createCustomerProfileConsumer(options: {
@@ -22,8 +22,8 @@ export function createCustomerProfileConsumer(options: {
   return new EventConsumer({
     client: options.client,
     groupId,
-    topics: [options.client.topicFor('customer.created'), options.client.topicFor('order.placed')],
-    types: [...CUSTOMER_PROFILE_CUSTOMER_EVENTS, ...CUSTOMER_PROFILE_ORDER_EVENTS],
+    topics: [options.client.topicFor('customer.created'), options.client.topicFor('order.placed'), options.client.topicFor('ticket.opened')],
+    types: [...CUSTOMER_PROFILE_CUSTOMER_EVENTS, ...CUSTOMER_PROFILE_ORDER_EVENTS, ...CUSTOMER_PROFILE_TICKET_EVENTS],
     processed: new MongoProcessedEvents(options.connection, groupId),
     logger: options.logger.child({ consumer: groupId }),
     handle: async (event) => {

@@ -32,7 +32,19 @@ export interface CustomerProfileRecord {
   paidOrderCount: number;
   lastOrderAt: Date | null;
   valueTier: string;
+  /** Service tickets not yet RESOLVED or CLOSED (from the service desk's events), and those that are complaints. */
+  openTickets: number;
+  openComplaints: number;
   updatedAt: Date;
+}
+
+/** One service ticket as far as the profile goes (`_id` = ticket id); newest version wins. */
+export interface TicketFactRecord {
+  _id: string;
+  customerId: string;
+  version: number;
+  type: string;
+  open: boolean;
 }
 
 /** One order as far as customer behaviour goes (`_id` is the order id); newest version wins. */
@@ -69,6 +81,8 @@ const profileSchema = new Schema<CustomerProfileRecord>(
     paidOrderCount: { type: Number, default: 0 },
     lastOrderAt: { type: Date, default: null },
     valueTier: { type: String, default: 'NONE' },
+    openTickets: { type: Number, default: 0 },
+    openComplaints: { type: Number, default: 0 },
     updatedAt: { type: Date, required: true },
   },
   { collection: 'customer_profiles' },
@@ -90,12 +104,26 @@ const orderFactSchema = new Schema<OrderFactRecord>(
 );
 orderFactSchema.index({ customerId: 1 });
 
+const ticketFactSchema = new Schema<TicketFactRecord>(
+  {
+    _id: { type: String, required: true },
+    customerId: { type: String, required: true },
+    version: { type: Number, required: true },
+    type: { type: String, required: true },
+    open: { type: Boolean, required: true },
+  },
+  { collection: 'customer_ticket_facts' },
+);
+ticketFactSchema.index({ customerId: 1 });
+
 export type CustomerProfileModel = Model<CustomerProfileRecord>;
+export type TicketFactModel = Model<TicketFactRecord>;
 export type OrderFactModel = Model<OrderFactRecord>;
 
-export function customerProfileModels(connection: Connection): { profiles: CustomerProfileModel; orderFacts: OrderFactModel } {
+export function customerProfileModels(connection: Connection): { profiles: CustomerProfileModel; orderFacts: OrderFactModel; ticketFacts: TicketFactModel } {
   return {
     profiles: connection.model<CustomerProfileRecord>('CustomerProfile', profileSchema),
     orderFacts: connection.model<OrderFactRecord>('CustomerOrderFact', orderFactSchema),
+    ticketFacts: connection.model<TicketFactRecord>('CustomerTicketFact', ticketFactSchema),
   };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PoisonEventError, type CloudEvent } from '@crm/events';
 import { PerKeySerializer } from '@crm/mongo';
-import type { CustomerProfileModel, CustomerProfileRecord, OrderFactModel, SpendEntry } from './customer-profile.model.js';
+import type { CustomerProfileModel, CustomerProfileRecord, OrderFactModel, SpendEntry, TicketFactModel } from './customer-profile.model.js';
 
 export const CUSTOMER_PROFILE_CUSTOMER_EVENTS = ['customer.created', 'customer.updated', 'customer.restored', 'customer.deleted', 'customer.merged'] as const;
 /** Every order event carries the whole order (status, payment, totals, version): each one is applied. */
@@ -17,6 +17,10 @@ export const CUSTOMER_PROFILE_ORDER_EVENTS = [
   'order.refunded',
   'order.cancelled',
 ] as const;
+
+/** The service desk's ticket events (each carries the ticket's status, type, customer and version). */
+export const CUSTOMER_PROFILE_TICKET_EVENTS = ['ticket.opened', 'ticket.assigned', 'ticket.status-changed', 'ticket.resolved', 'ticket.closed', 'ticket.reopened', 'ticket.updated'] as const;
+const CLOSED_TICKET = ['RESOLVED', 'CLOSED'];
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 const DUPLICATE_KEY = 11000;
@@ -48,6 +52,8 @@ const orderData = z.object({
   totals: z.object({ total: z.object({ amountMinor: z.number().int(), currency: z.string() }) }),
   version: z.number().int().nonnegative(),
 });
+
+const ticketData = z.object({ ticketId: id, customerId: id, type: z.string(), status: z.string(), version: z.number().int().nonnegative() });
 
 function parse<T>(schema: z.ZodType<T>, event: CloudEvent): T {
   const parsed = schema.safeParse(event.data);
@@ -96,6 +102,8 @@ function withDefaults(profile: CustomerProfileRecord | null): CustomerProfileRec
     paidOrderCount: profile.paidOrderCount ?? 0,
     lastOrderAt: profile.lastOrderAt ?? null,
     valueTier: profile.valueTier ?? 'NONE',
+    openTickets: profile.openTickets ?? 0,
+    openComplaints: profile.openComplaints ?? 0,
     deleted: profile.deleted ?? false,
     mergedInto: profile.mergedInto ?? null,
     customerVersion: profile.customerVersion ?? 0,
@@ -115,6 +123,7 @@ export class CustomerProfiles {
     private readonly profiles: CustomerProfileModel,
     private readonly orderFacts: OrderFactModel,
     private readonly tierPolicy: ValueTierPolicy,
+    private readonly ticketFacts: TicketFactModel,
   ) {}
 
   async get(customerId: string): Promise<CustomerProfileRecord | null> {
@@ -151,6 +160,7 @@ export class CustomerProfiles {
   /** Applies one event; returns the customers whose profile may have changed. */
   async apply(event: CloudEvent): Promise<string[]> {
     if (event.type.startsWith('order.')) return this.applyOrder(event);
+    if (event.type.startsWith('ticket.')) return this.applyTicket(event);
     switch (event.type) {
       case 'customer.deleted': {
         const d = parse(deleted, event);
@@ -217,6 +227,34 @@ export class CustomerProfiles {
     }
     const affected = [...new Set([o.customerId, ...(previous && previous.customerId !== o.customerId ? [previous.customerId] : [])])];
     for (const customerId of affected) await this.recomputeBehaviour(customerId);
+    return affected;
+  }
+
+  private async applyTicket(event: CloudEvent): Promise<string[]> {
+    const t = parse(ticketData, event);
+    const previous = await this.ticketFacts.findById(t.ticketId).lean().exec();
+    if (previous && previous.version >= t.version) return [];
+    const fact = { customerId: t.customerId, version: t.version, type: t.type, open: !CLOSED_TICKET.includes(t.status) };
+    if (previous) {
+      const result = await this.ticketFacts.updateOne({ _id: t.ticketId, version: previous.version }, { $set: fact }).exec();
+      if (result.matchedCount === 0) return this.applyTicket(event);
+    } else {
+      try {
+        await this.ticketFacts.collection.insertOne({ _id: t.ticketId, ...fact } as never);
+      } catch (error) {
+        if (isDuplicateKey(error)) return this.applyTicket(event);
+        throw error;
+      }
+    }
+    const affected = [...new Set([t.customerId, ...(previous && previous.customerId !== t.customerId ? [previous.customerId] : [])])];
+    for (const customerId of affected) {
+      await this.serial.run(customerId, async () => {
+        const open = (await this.ticketFacts.find({ customerId }).lean().exec()).filter((f) => f.open);
+        await this.profiles
+          .updateOne({ _id: customerId }, { $set: { openTickets: open.length, openComplaints: open.filter((f) => f.type === 'COMPLAINT').length, updatedAt: new Date() } }, { upsert: true })
+          .exec();
+      });
+    }
     return affected;
   }
 

@@ -38,7 +38,7 @@ export const segmentResolvers: Resolvers = {
       requireRole(user, SEGMENT_READERS);
       const profile = await services.customerProfiles.get(customer.id);
       if (!profile) return null;
-      return { totalSpend: profile.spend, paidOrderCount: profile.paidOrderCount, lastOrderAt: profile.lastOrderAt, valueTier: profile.valueTier, age: ageOn(profile.birthday, new Date()) };
+      return { totalSpend: profile.spend, paidOrderCount: profile.paidOrderCount, lastOrderAt: profile.lastOrderAt, valueTier: profile.valueTier, age: ageOn(profile.birthday, new Date()), openTickets: profile.openTickets, openComplaints: profile.openComplaints };
     },
   },
 };

@@ -2,7 +2,7 @@ import type { FieldProblem } from '@crm/errors';
 import { ageOn } from '../customer-profile/customer-profile.service.js';
 import type { CustomerProfileRecord } from '../customer-profile/customer-profile.model.js';
 
-export const SEGMENT_FIELDS = ['AGE', 'GENDER', 'COUNTRY', 'PROVINCE', 'CITY', 'TAGS', 'LIFECYCLE_STAGE', 'LEVEL', 'TOTAL_SPEND', 'ORDER_COUNT', 'LAST_ORDER_AT', 'VALUE_TIER'] as const;
+export const SEGMENT_FIELDS = ['AGE', 'GENDER', 'COUNTRY', 'PROVINCE', 'CITY', 'TAGS', 'LIFECYCLE_STAGE', 'LEVEL', 'TOTAL_SPEND', 'ORDER_COUNT', 'LAST_ORDER_AT', 'VALUE_TIER', 'OPEN_TICKETS', 'OPEN_COMPLAINTS'] as const;
 export type SegmentField = (typeof SEGMENT_FIELDS)[number];
 export const SEGMENT_OPERATORS = ['EQ', 'NEQ', 'IN', 'NOT_IN', 'GT', 'GTE', 'LT', 'LTE', 'HAS_ANY', 'HAS_ALL', 'HAS_NONE', 'BEFORE', 'AFTER', 'WITHIN_LAST_DAYS', 'IS_SET', 'IS_NOT_SET'] as const;
 export type SegmentOperator = (typeof SEGMENT_OPERATORS)[number];
@@ -29,7 +29,7 @@ export interface SegmentRule {
 export const MAX_DEPTH = 5;
 export const MAX_CONDITIONS = 50;
 const TEXT_FIELDS: SegmentField[] = ['GENDER', 'COUNTRY', 'PROVINCE', 'CITY', 'LIFECYCLE_STAGE', 'LEVEL', 'VALUE_TIER'];
-const NUMBER_FIELDS: SegmentField[] = ['AGE', 'TOTAL_SPEND', 'ORDER_COUNT'];
+const NUMBER_FIELDS: SegmentField[] = ['AGE', 'TOTAL_SPEND', 'ORDER_COUNT', 'OPEN_TICKETS', 'OPEN_COMPLAINTS'];
 const NUMBER_OPS: SegmentOperator[] = ['EQ', 'NEQ', 'GT', 'GTE', 'LT', 'LTE'];
 const PRESENCE_OPS: SegmentOperator[] = ['IS_SET', 'IS_NOT_SET'];
 
@@ -128,6 +128,10 @@ function valueOf(field: SegmentField, profile: CustomerProfileRecord, now: Date,
       return profile.paidOrderCount;
     case 'LAST_ORDER_AT':
       return profile.lastOrderAt ? new Date(profile.lastOrderAt) : null;
+    case 'OPEN_TICKETS':
+      return profile.openTickets ?? 0;
+    case 'OPEN_COMPLAINTS':
+      return profile.openComplaints ?? 0;
     case 'TAGS':
       return null;
   }

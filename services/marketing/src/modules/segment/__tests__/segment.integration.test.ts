@@ -108,6 +108,20 @@ describe('customer profiles and segments (real Mongo, Kafka, Keycloak)', () => {
     expect(membershipEvents(segment.id, customerId)).toEqual(['JOINED', 'LEFT']);
   });
 
+  it('service-desk tickets count too: a customer with an open complaint joins, and leaves when it is closed', async () => {
+    const unhappy = (await call(CREATE, { input: { name: 'Open complaints', kind: 'DYNAMIC', rule: { condition: { field: 'OPEN_COMPLAINTS', op: 'GTE', number: 1 } } } })).data!.createSegment;
+    const customerId = someId();
+    const ticketId = someId();
+    const ticket = (type: string, version: number, status: string) =>
+      createEvent({ source: '/crm/service-desk', type, subject: ticketId, data: { ticketId, customerId, productId: null, orderId: null, type: 'COMPLAINT', priority: 'HIGH', channel: 'WEB', status, queueId: null, assigneeId: null, version, createdAt: new Date().toISOString() } });
+    await publisher.publish([customerEvent('customer.created', customerId, 1), ticket('ticket.opened', 1, 'NEW')]);
+    await eventually(async () => (membershipEvents(unhappy.id, customerId).includes('JOINED') ? true : undefined), 60_000, 200);
+    expect((await profiles.get(customerId))).toMatchObject({ openTickets: 1, openComplaints: 1 });
+    await publisher.publish([ticket('ticket.closed', 5, 'CLOSED'), ticket('ticket.assigned', 2, 'ASSIGNED')]);
+    await eventually(async () => (membershipEvents(unhappy.id, customerId).includes('LEFT') ? true : undefined), 60_000, 200);
+    expect((await profiles.get(customerId))).toMatchObject({ openTickets: 0, openComplaints: 0 });
+  });
+
   it('previews a rule before saving; a new dynamic segment starts with its matches; recompute repairs; static segments are kept by hand', async () => {
     const tag = uniqueName('tag');
     const [x, y] = [someId(), someId()];

@@ -24,6 +24,8 @@ const profile = (extra: Partial<CustomerProfileRecord> = {}): CustomerProfileRec
   paidOrderCount: 3,
   lastOrderAt: new Date('2026-11-01T00:00:00Z'),
   valueTier: 'SILVER',
+  openTickets: 2,
+  openComplaints: 1,
   updatedAt: now,
   ...extra,
 });
@@ -61,6 +63,8 @@ describe('segment rules', () => {
     expect(matches(when('CITY', 'NEQ', { text: 'Nanjing' }), profile({ city: null }), now)).toBe(true);
     expect(matches(when('TAGS', 'HAS_NONE', { texts: ['churned'] }), profile(), now)).toBe(true);
     expect(matches(when('ORDER_COUNT', 'GT', { number: 3 }), profile(), now)).toBe(false);
+    expect(matches(when('OPEN_COMPLAINTS', 'GTE', { number: 1 }), profile(), now)).toBe(true);
+    expect(matches(when('OPEN_TICKETS', 'EQ', { number: 0 }), profile({ openTickets: 0 }), now)).toBe(true);
     expect(matches(when('LAST_ORDER_AT', 'BEFORE', { date: new Date('2026-11-02T00:00:00Z') }), profile(), now)).toBe(true);
   });
 
