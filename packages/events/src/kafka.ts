@@ -31,12 +31,18 @@ export interface RawMessage {
   headers?: Record<string, string>;
 }
 
-function kafkaLogCreator(logger: Logger) {
+/**
+ * kafkajs's log lines in ours. Its protocol layer logs a broker's error response ("Response Metadata",
+ * "not the leader for that topic-partition") at ERROR and then retries it; a failure that outlasts the
+ * retries reaches our code as an exception and is logged there. Those lines are warnings here.
+ */
+export function kafkaLogCreator(logger: Logger) {
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, ...extra } = log;
       const entry = { kafka: extra };
-      if (level <= logLevel.ERROR) logger.error(entry, message);
+      if (level <= logLevel.ERROR && message.startsWith('Response ')) logger.warn(entry, message);
+      else if (level <= logLevel.ERROR) logger.error(entry, message);
       else if (level === logLevel.WARN) logger.warn(entry, message);
       else logger.debug(entry, message);
     };
