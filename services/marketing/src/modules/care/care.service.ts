@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { requireRole, Role, type AuthUser } from '@crm/auth';
-import { AggregateWriter, createEvent, type OutboxRelay } from '@crm/events';
+import { AggregateWriter, type OutboxRelay } from '@crm/events';
 import type { FieldProblem } from '@crm/errors';
 import type { ScheduledJob } from '@crm/scheduler';
 import { CONTACT_CHANNELS, type ContactChannel } from '../consent/consent.model.js';
@@ -9,6 +9,7 @@ import { MessageService, unknownPlaceholders } from '../message/message.service.
 import type { SegmentService } from '../segment/segment.service.js';
 import { localDate, type Holiday } from './care.holidays.js';
 import { CareException } from './care.errors.js';
+import { carePlanEvent, CarePlanEventType } from './care.events.js';
 import { CARE_PLAN_KINDS, type CarePlanKind, type CarePlanModel, type CarePlanRecord } from './care.model.js';
 
 const MARKETERS = [Role.MARKETER] as const;
@@ -76,12 +77,12 @@ export class CareService {
     if (input.segmentId) await this.segments.membersOf(input.segmentId);
     const now = new Date();
     const plan: CarePlanRecord = { _id: new Types.ObjectId(), name, kind: input.kind, channel: input.channel, subject: input.subject, body: input.body, holiday: input.holiday ?? null, sendOn: input.sendOn ?? null, segmentId: input.segmentId?.toLowerCase() ?? null, active: true, version: 1, createdBy: user.id, createdAt: now, updatedAt: now };
-    return this.writer.insert(plan, [createEvent({ source: '/crm/marketing', type: 'care-plan.created', subject: plan._id.toHexString(), time: now, data: { carePlanId: plan._id.toHexString(), name, kind: plan.kind, channel: plan.channel, by: user.id } })]);
+    return this.writer.insert(plan, [carePlanEvent(CarePlanEventType.CREATED, plan, user.id)]);
   }
 
   setActive(id: string, expectedVersion: number, active: boolean, user: AuthUser): Promise<CarePlanRecord> {
     requireRole(user, MARKETERS);
-    return this.writer.mutate(id, expectedVersion, () => ({ changes: { active }, events: (next) => [createEvent({ source: '/crm/marketing', type: 'care-plan.updated', subject: id, time: next.updatedAt, data: { carePlanId: id, active, version: next.version, by: user.id } })] }));
+    return this.writer.mutate(id, expectedVersion, () => ({ changes: { active }, events: (next) => [carePlanEvent(CarePlanEventType.UPDATED, next, user.id)] }));
   }
 
   async list(user: AuthUser): Promise<CarePlanRecord[]> {

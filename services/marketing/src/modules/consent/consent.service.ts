@@ -1,8 +1,8 @@
-import { createEvent } from '@crm/events';
 import { appendEvents, OUTBOX_FIELD, type OutboxRelay } from '@crm/events';
 import { hasAnyRole, requireRole, Role, type AuthUser } from '@crm/auth';
 import { PerKeySerializer } from '@crm/mongo';
 import { ConsentException } from './consent.errors.js';
+import { consentChanged } from './consent.events.js';
 import type { ContactChannel, ContactConsentModel, ContactConsentRecord } from './consent.model.js';
 
 const MARKETERS = [Role.MARKETER] as const;
@@ -13,7 +13,6 @@ const ADDRESS: Record<ContactChannel, { pattern: RegExp; message: string }> = {
   SMS: { pattern: /^\+[1-9]\d{6,14}$/, message: 'A mobile number in international form, e.g. +8613912345678' },
   WECHAT: { pattern: /^[A-Za-z0-9_-]{6,64}$/, message: 'A WeChat OpenID' },
 };
-export const CONSENT_CHANGED = 'consent.changed';
 
 /** Which customer a signed-in self-service account is (the customer-profile module). */
 export type PortalCustomer = (userId: string) => Promise<string | null>;
@@ -52,8 +51,7 @@ export class ConsentService {
       if (input.optedIn && !nextAddress) throw new ConsentException('CONSENT_INVALID_INPUT', 'Invalid consent', [{ field: 'input.address', message: `Required to opt in: ${rule.message.toLowerCase()}` }]);
       const now = new Date();
       const next: ContactConsentRecord = { _id, customerId: id, channel: input.channel, optedIn: input.optedIn, address: nextAddress, source, changedBy: user.id, changedAt: now, version: (current?.version ?? 0) + 1 };
-      // No address in the event: consumers learn the consent, not the contact data.
-      const event = createEvent({ source: '/crm/marketing', type: CONSENT_CHANGED, subject: id, time: now, data: { customerId: id, channel: input.channel, optedIn: input.optedIn, source, version: next.version } });
+      const event = consentChanged(next);
       if (current) {
         const { _id: _ignored, ...fields } = next;
         const result = await this.consents.collection.updateOne({ _id, version: current.version } as never, { $set: fields, ...appendEvents([event]) } as never);

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { requireRole, Role, type AuthUser } from '@crm/auth';
-import { appendEvents, createEvent, type OutboxRelay } from '@crm/events';
+import { appendEvents, type OutboxRelay } from '@crm/events';
 import type { ConsentService } from '../consent/consent.service.js';
 import type { ContactChannel } from '../consent/consent.model.js';
 import { MessageException } from './message.errors.js';
+import { messageSent } from './message.events.js';
 import type { MessageChannel } from './message.channels.js';
 import type { MessageModel, MessageRecord } from './message.model.js';
 
@@ -11,7 +12,6 @@ const MARKETERS = [Role.MARKETER] as const;
 const READERS = [Role.MARKETER, Role.SALES_MANAGER, Role.ANALYST] as const;
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 const DUPLICATE_KEY = 11000;
-export const MESSAGE_SENT = 'message.sent';
 const PLACEHOLDER = /\{\{\s*([a-zA-Z]+)\s*\}\}/g;
 
 const isDuplicateKey = (error: unknown) => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
@@ -131,8 +131,7 @@ export class MessageService {
       return { message: { ...message, status: 'FAILED', reason }, outcome: 'FAILED' };
     }
     const sentAt = new Date();
-    // No text in the event: the message is the customer's, the fact is everyone's.
-    const event = createEvent({ source: '/crm/marketing', type: MESSAGE_SENT, subject: request.customerId, time: sentAt, data: { messageId: _id, customerId: request.customerId, channel: request.channel, occasion: request.occasion, campaignId: message.campaignId, deliveredVia: channel.via, sentAt: sentAt.toISOString() } });
+    const event = messageSent(message, channel.via, sentAt);
     await this.messages.collection.updateOne({ _id } as never, { $set: { status: 'SENT', deliveredVia: channel.via, sentAt, updatedAt: sentAt }, ...appendEvents([event]) } as never);
     this.relay.notify(this.messages, _id);
     return { message: { ...message, status: 'SENT', deliveredVia: channel.via, sentAt }, outcome: 'SENT' };
