@@ -13,6 +13,7 @@ export const competitorResolvers: Resolvers = {
     __resolveReference: (reference, { services, user }) => services.competitors.get(reference.id, user),
     id: (competitor) => competitor._id.toHexString(),
     stats: (competitor, _args, { services }) => services.competitors.stats(competitor),
+    opportunityIds: (competitor, _args, { services }) => services.competitors.opportunityIds(competitor),
     opportunities: async (competitor, _args, { services }) => (await services.competitors.opportunityIds(competitor)).map((id) => ({ id })),
   },
 };

@@ -32,7 +32,7 @@ function opportunityEvent(type: string, opportunityId: string, version: number, 
     data: { opportunityId, name: 'Smart campus', customerId: new Types.ObjectId().toHexString(), leadId: null, ownerId: 'rep', department: null, ownerTeams: [], amount: { amountMinor, currency: 'CNY' }, stage: 'x', status, probability: 50, expectedCloseDate: new Date().toISOString(), priority: 'MEDIUM', competitors, campaignCode: null, closedAt: null, version },
   });
 }
-const STATS = `query($id: ID!) { competitor(id: $id) { name stats { opportunities open won lost winRateBasisPoints wonAmount { amountMinor currency } lostAmount { amountMinor } } opportunities { id } } }`;
+const STATS = `query($id: ID!) { competitor(id: $id) { name stats { opportunities open won lost winRateBasisPoints wonAmount { amountMinor currency } lostAmount { amountMinor } } opportunityIds opportunities { id } } }`;
 
 describe('competitors (real Mongo, Kafka, Keycloak)', () => {
   it('links the opportunities that name a competitor (by name or alias, any case) and counts how they closed', async () => {
@@ -57,6 +57,7 @@ describe('competitors (real Mongo, Kafka, Keycloak)', () => {
     }, 60_000, 200);
     expect(read.stats).toEqual({ opportunities: 3, open: 1, won: 1, lost: 1, winRateBasisPoints: 5000, wonAmount: [{ amountMinor: 500_000, currency: 'CNY' }], lostAmount: [{ amountMinor: 300_000 }] });
     expect(read.opportunities.map((o: { id: string }) => o.id).sort()).toEqual([a, b, c].sort());
+    expect([...read.opportunityIds].sort()).toEqual([a, b, c].sort());
 
     // Sales reps read competitors (they meet them in deals) but do not edit them; names stay unique.
     expect((await call(STATS, { id }, rep!)).data!.competitor.name).toBe(name);
