@@ -1,6 +1,7 @@
+import type { Model } from 'mongoose';
 import { z } from 'zod';
 import { PoisonEventError, type CloudEvent } from '@crm/events';
-import { PerKeySerializer } from '@crm/mongo';
+import { PerKeySerializer, isDuplicateKey } from '@crm/mongo';
 import type { CustomerProfileModel, CustomerProfileRecord, OrderFactModel, SpendEntry, TicketFactModel } from './customer-profile.model.js';
 
 export const CUSTOMER_PROFILE_CUSTOMER_EVENTS = ['customer.created', 'customer.updated', 'customer.restored', 'customer.deleted', 'customer.merged'] as const;
@@ -23,7 +24,6 @@ export const CUSTOMER_PROFILE_TICKET_EVENTS = ['ticket.opened', 'ticket.assigned
 const CLOSED_TICKET = ['RESOLVED', 'CLOSED'];
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
-const DUPLICATE_KEY = 11000;
 const id = z.string().regex(OBJECT_ID).transform((v) => v.toLowerCase());
 const text = z.string().nullish().transform((v) => v ?? null);
 const snapshot = z.object({
@@ -61,7 +61,8 @@ function parse<T>(schema: z.ZodType<T>, event: CloudEvent): T {
   return parsed.data;
 }
 
-const isDuplicateKey = (error: unknown) => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
+/** Which customer a signed-in self-service account is (`byPortalUser`), for modules that let customers act for themselves. */
+export type PortalCustomer = (userId: string) => Promise<string | null>;
 
 /** Value tiers: the highest threshold (minor units of `currency`) the customer's spend reached. */
 export interface ValueTierPolicy {
@@ -108,6 +109,38 @@ function withDefaults(profile: CustomerProfileRecord | null): CustomerProfileRec
     mergedInto: profile.mergedInto ?? null,
     customerVersion: profile.customerVersion ?? 0,
   };
+}
+
+/** A per-order or per-ticket fact kept by its newest version. */
+interface VersionedFact {
+  _id: string;
+  customerId: string;
+  version: number;
+}
+
+/**
+ * Stores a fact unless the stored one is as new: an insert, or an update conditional on the version
+ * read; a lost race is decided again. Returns the customers whose figures may change (the fact's, and
+ * the one it belonged to before a reassignment such as a merge), none when nothing was stored.
+ */
+async function keepNewest<F extends VersionedFact>(model: Model<F>, id: string, version: number, fieldsOf: (previous: F | null) => Omit<F, '_id'>): Promise<string[]> {
+  for (;;) {
+    const previous = await model.findById(id).lean<F>().exec();
+    if (previous && previous.version >= version) return [];
+    const fact = fieldsOf(previous);
+    if (previous) {
+      const result = await model.updateOne({ _id: id, version: previous.version } as never, { $set: fact } as never).exec();
+      if (result.matchedCount === 0) continue;
+    } else {
+      try {
+        await model.collection.insertOne({ _id: id, ...fact } as never);
+      } catch (error) {
+        if (isDuplicateKey(error)) continue;
+        throw error;
+      }
+    }
+    return [...new Set([fact.customerId, ...(previous && previous.customerId !== fact.customerId ? [previous.customerId] : [])])];
+  }
 }
 
 /**
@@ -211,42 +244,21 @@ export class CustomerProfiles {
     const o = parse(orderData, event);
     const counted = o.paymentStatus === 'PAID' && o.status !== 'CANCELLED';
     const at = new Date(event.time);
-    const previous = await this.orderFacts.findById(o.orderId).lean().exec();
-    if (previous && previous.version >= o.version) return [];
-    const fact = { customerId: o.customerId, version: o.version, currency: o.currency, amountMinor: o.totals.total.amountMinor, counted, paidAt: counted ? (previous?.paidAt ?? at) : (previous?.paidAt ?? null) };
-    if (previous) {
-      const result = await this.orderFacts.updateOne({ _id: o.orderId, version: previous.version }, { $set: fact }).exec();
-      if (result.matchedCount === 0) return this.applyOrder(event);
-    } else {
-      try {
-        await this.orderFacts.collection.insertOne({ _id: o.orderId, ...fact } as never);
-      } catch (error) {
-        if (isDuplicateKey(error)) return this.applyOrder(event);
-        throw error;
-      }
-    }
-    const affected = [...new Set([o.customerId, ...(previous && previous.customerId !== o.customerId ? [previous.customerId] : [])])];
+    const affected = await keepNewest(this.orderFacts, o.orderId, o.version, (previous) => ({
+      customerId: o.customerId,
+      version: o.version,
+      currency: o.currency,
+      amountMinor: o.totals.total.amountMinor,
+      counted,
+      paidAt: counted ? (previous?.paidAt ?? at) : (previous?.paidAt ?? null),
+    }));
     for (const customerId of affected) await this.recomputeBehaviour(customerId);
     return affected;
   }
 
   private async applyTicket(event: CloudEvent): Promise<string[]> {
     const t = parse(ticketData, event);
-    const previous = await this.ticketFacts.findById(t.ticketId).lean().exec();
-    if (previous && previous.version >= t.version) return [];
-    const fact = { customerId: t.customerId, version: t.version, type: t.type, open: !CLOSED_TICKET.includes(t.status) };
-    if (previous) {
-      const result = await this.ticketFacts.updateOne({ _id: t.ticketId, version: previous.version }, { $set: fact }).exec();
-      if (result.matchedCount === 0) return this.applyTicket(event);
-    } else {
-      try {
-        await this.ticketFacts.collection.insertOne({ _id: t.ticketId, ...fact } as never);
-      } catch (error) {
-        if (isDuplicateKey(error)) return this.applyTicket(event);
-        throw error;
-      }
-    }
-    const affected = [...new Set([t.customerId, ...(previous && previous.customerId !== t.customerId ? [previous.customerId] : [])])];
+    const affected = await keepNewest(this.ticketFacts, t.ticketId, t.version, () => ({ customerId: t.customerId, version: t.version, type: t.type, open: !CLOSED_TICKET.includes(t.status) }));
     for (const customerId of affected) {
       await this.serial.run(customerId, async () => {
         const open = (await this.ticketFacts.find({ customerId }).lean().exec()).filter((f) => f.open);
