@@ -76,9 +76,9 @@ export async function startMarketing(env: MarketingEnv, options: { handleSignals
       relay.register(campaigns, { serializer: campaignService.serial });
       const referralRecords = referralModels(connection);
       const currency = env.REFERRAL_REWARD_CURRENCY;
-      const referrals = new ReferralService(referralRecords, relay, { referrer: { amountMinor: env.REFERRAL_REFERRER_REWARD_MINOR, currency }, referee: { amountMinor: env.REFERRAL_REFEREE_REWARD_MINOR, currency } }, async (userId) => (await customerProfiles.byPortalUser(userId))?._id ?? null);
-      relay.register(referralRecords.referrals, { serializer: referrals.serializer });
       const portalCustomer = async (userId: string) => (await customerProfiles.byPortalUser(userId))?._id ?? null;
+      const referrals = new ReferralService(referralRecords, relay, { referrer: { amountMinor: env.REFERRAL_REFERRER_REWARD_MINOR, currency }, referee: { amountMinor: env.REFERRAL_REFEREE_REWARD_MINOR, currency } }, portalCustomer);
+      relay.register(referralRecords.referrals, { serializer: referrals.serializer });
       const consentRecords = contactConsentModel(connection);
       const consents = new ConsentService(consentRecords, relay, portalCustomer);
       relay.register(consentRecords, { serializer: consents.serial });

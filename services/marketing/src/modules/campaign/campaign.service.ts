@@ -5,7 +5,7 @@ import { requireRole, Role, type AuthUser } from '@crm/auth';
 import { fieldProblems, type FieldProblem } from '@crm/errors';
 import { AggregateWriter, PoisonEventError, type CloudEvent, type OutboxRelay } from '@crm/events';
 import { moneySchema, type Money } from '@crm/money';
-import { paginate, type Page, type PageArgs } from '@crm/mongo';
+import { paginate, type Page, type PageArgs, isDuplicateKey } from '@crm/mongo';
 import { campaignChanged, campaignCreated, CampaignEventType } from './campaign.events.js';
 import { CampaignException } from './campaign.errors.js';
 import { CAMPAIGN_CHANNELS, CAMPAIGN_STATUSES, CAMPAIGN_TRANSITIONS, type CampaignAttributionModel, type CampaignModel, type CampaignRecord, type CampaignStatus } from './campaign.model.js';
@@ -14,7 +14,6 @@ import { CAMPAIGN_CHANNELS, CAMPAIGN_STATUSES, CAMPAIGN_TRANSITIONS, type Campai
 const READERS = [Role.MARKETER, Role.SALES_MANAGER, Role.ANALYST] as const;
 const CREATORS = [Role.MARKETER] as const;
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
-const DUPLICATE_KEY = 11000;
 const CODE = /^[A-Z0-9][A-Z0-9-]{2,29}$/;
 const MAX_MEMBERS = 10_000;
 export const CAMPAIGN_ATTRIBUTION_EVENTS = [
@@ -110,7 +109,6 @@ function invalid(issues: Parameters<typeof fieldProblems>[0], prefix = 'input'):
   throw new CampaignException('CAMPAIGN_INVALID_INPUT', 'Invalid campaign', fieldProblems(issues, prefix));
 }
 
-const isDuplicateKey = (error: unknown) => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
 const sumByCurrency = (amounts: Money[]) => {
   const totals = new Map<string, number>();
   for (const a of amounts) totals.set(a.currency, (totals.get(a.currency) ?? 0) + a.amountMinor);

@@ -4,13 +4,13 @@ import { requireRole, Role, type AuthUser } from '@crm/auth';
 import { fieldProblems } from '@crm/errors';
 import { AggregateWriter, type OutboxRelay } from '@crm/events';
 import { moneySchema, type Money } from '@crm/money';
+import { isDuplicateKey } from '@crm/mongo';
 import { ChannelEventType, channelEvent } from './channel.events.js';
 import { ChannelException } from './channel.errors.js';
 import { CHANNEL_KINDS, type ChannelModel, type ChannelRecord } from './channel.model.js';
 
 const DESIGNERS = [Role.MARKETER] as const;
 export const CHANNEL_READERS = [Role.MARKETER, Role.SALES_MANAGER, Role.ANALYST] as const;
-const DUPLICATE_KEY = 11000;
 
 const name = z.string().trim().min(1, 'Required').max(100, 'At most 100 characters');
 const description = z.string().trim().max(1000, 'At most 1000 characters').nullish().transform((v) => (v ? v : null));
@@ -27,8 +27,6 @@ const costInput = z.object({
 export type CreateChannelInput = z.input<typeof createInput>;
 export type UpdateChannelInput = z.input<typeof updateInput>;
 export type ChannelCostInput = z.input<typeof costInput>;
-
-const isDuplicateKey = (error: unknown) => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
 
 /** Sum of the costs per currency (integer minor units), by currency code. */
 export function totalCost(channel: ChannelRecord): Money[] {

@@ -4,13 +4,13 @@ import { requireRole, Role, type AuthUser } from '@crm/auth';
 import { fieldProblems } from '@crm/errors';
 import { AggregateWriter, PoisonEventError, type CloudEvent, type OutboxRelay } from '@crm/events';
 import type { Money } from '@crm/money';
+import { isDuplicateKey } from '@crm/mongo';
 import { CompetitorEventType, competitorEvent } from './competitor.events.js';
 import { CompetitorException } from './competitor.errors.js';
 import type { CompetitorModel, CompetitorOpportunityModel, CompetitorOpportunityRecord, CompetitorRecord } from './competitor.model.js';
 
 const DESIGNERS = [Role.MARKETER] as const;
 const READERS = [Role.MARKETER, Role.SALES_MANAGER, Role.SALES_REP, Role.ANALYST] as const;
-const DUPLICATE_KEY = 11000;
 export const COMPETITOR_OPPORTUNITY_EVENTS = ['opportunity.created', 'opportunity.updated', 'opportunity.stage-changed', 'opportunity.won', 'opportunity.lost'] as const;
 
 const text = (max: number) => z.string().trim().max(max, `At most ${max} characters`).nullish().transform((v) => (v ? v : null));
@@ -31,7 +31,6 @@ const opportunityData = z.object({
 
 const keyOf = (value: string) => value.trim().toLowerCase();
 const keysOf = (name: string, aliases: string[]) => [...new Set([name, ...aliases].map(keyOf))];
-const isDuplicateKey = (error: unknown) => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
 
 export interface CompetitorStats {
   opportunities: number;

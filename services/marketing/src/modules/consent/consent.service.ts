@@ -4,6 +4,7 @@ import { PerKeySerializer } from '@crm/mongo';
 import { ConsentException } from './consent.errors.js';
 import { consentChanged } from './consent.events.js';
 import type { ContactChannel, ContactConsentModel, ContactConsentRecord } from './consent.model.js';
+import type { PortalCustomer } from '../customer-profile/customer-profile.service.js';
 
 const MARKETERS = [Role.MARKETER] as const;
 const READERS = [Role.MARKETER, Role.SALES_MANAGER, Role.ANALYST] as const;
@@ -13,9 +14,6 @@ const ADDRESS: Record<ContactChannel, { pattern: RegExp; message: string }> = {
   SMS: { pattern: /^\+[1-9]\d{6,14}$/, message: 'A mobile number in international form, e.g. +8613912345678' },
   WECHAT: { pattern: /^[A-Za-z0-9_-]{6,64}$/, message: 'A WeChat OpenID' },
 };
-
-/** Which customer a signed-in self-service account is (the customer-profile module). */
-export type PortalCustomer = (userId: string) => Promise<string | null>;
 
 /**
  * Consent per customer and channel (MKT-3). Marketing sends only where the customer opted in; the

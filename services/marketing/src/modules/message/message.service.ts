@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { requireRole, Role, type AuthUser } from '@crm/auth';
 import { appendEvents, type OutboxRelay } from '@crm/events';
+import { isDuplicateKey } from '@crm/mongo';
 import type { ConsentService } from '../consent/consent.service.js';
 import type { ContactChannel } from '../consent/consent.model.js';
 import { MessageException } from './message.errors.js';
@@ -11,10 +12,7 @@ import type { MessageModel, MessageRecord } from './message.model.js';
 const MARKETERS = [Role.MARKETER] as const;
 const READERS = [Role.MARKETER, Role.SALES_MANAGER, Role.ANALYST] as const;
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
-const DUPLICATE_KEY = 11000;
 const PLACEHOLDER = /\{\{\s*([a-zA-Z]+)\s*\}\}/g;
-
-const isDuplicateKey = (error: unknown) => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
 
 /** Placeholders a template uses that are not among `known`. */
 export function unknownPlaceholders(template: string, known: readonly string[]): string[] {

@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { hasAnyRole, requireRole, Role, type AuthUser } from '@crm/auth';
 import { appendEvents, OUTBOX_FIELD, PoisonEventError, type CloudEvent, type OutboxRelay } from '@crm/events';
 import type { Money } from '@crm/money';
-import { PerKeySerializer } from '@crm/mongo';
+import { PerKeySerializer, isDuplicateKey } from '@crm/mongo';
 import { ReferralEventType, referralEvent } from './referral.events.js';
 import { ReferralException } from './referral.errors.js';
 import type { ReferralModels, ReferralRecord } from './referral.model.js';
+import type { PortalCustomer } from '../customer-profile/customer-profile.service.js';
 
 const MARKETERS = [Role.MARKETER] as const;
 const READERS = [Role.MARKETER, Role.SALES_MANAGER, Role.ANALYST] as const;
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
-const DUPLICATE_KEY = 11000;
 /** Crockford base32 without I, L, O, U: nothing to misread when a code is read out or typed. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const CODE = /^[0-9A-HJKMNP-TV-Z]{8}$/;
@@ -23,10 +23,6 @@ export interface ReferralRewards {
   referee: Money;
 }
 
-/** Which customer a signed-in self-service account is (the customer-profile module). */
-export type PortalCustomer = (userId: string) => Promise<string | null>;
-
-const isDuplicateKey = (error: unknown) => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
 const newCode = () => Array.from(randomBytes(8), (b) => ALPHABET[b % 32]).join('');
 
 /**

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { requireRole, Role, type AuthUser } from '@crm/auth';
 import { fieldProblems, type FieldProblem } from '@crm/errors';
 import { AggregateWriter, appendEvents, OUTBOX_FIELD, type OutboxRelay } from '@crm/events';
-import { findByIds, paginate, PerKeySerializer, type Page, type PageArgs } from '@crm/mongo';
+import { findByIds, paginate, PerKeySerializer, type Page, type PageArgs, isDuplicateKey } from '@crm/mongo';
 import type { CustomerProfiles } from '../customer-profile/customer-profile.service.js';
 import { membershipChanged, SegmentEventType, segmentStateEvent, type MembershipReason } from './segment.events.js';
 import { SegmentException } from './segment.errors.js';
@@ -15,7 +15,6 @@ const DESIGNERS = [Role.MARKETER] as const;
 /** Who reads segments and who is in them. */
 export const SEGMENT_READERS = [Role.MARKETER, Role.SALES_MANAGER, Role.ANALYST] as const;
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
-const DUPLICATE_KEY = 11000;
 const PREVIEW_SAMPLE = 10;
 const MAX_MANUAL = 1000;
 
@@ -34,8 +33,6 @@ export interface UpdateSegmentInput {
   description?: string | null;
   rule?: SegmentRule | null;
 }
-
-const isDuplicateKey = (error: unknown) => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
 
 function invalid(problems: FieldProblem[], message = 'Invalid segment'): never {
   throw new SegmentException('SEGMENT_INVALID_INPUT', message, problems);

@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { hasAnyRole, requireRole, Role, type AuthUser } from '@crm/auth';
 import { fieldProblems } from '@crm/errors';
 import { AggregateWriter, OUTBOX_FIELD, type OutboxRelay } from '@crm/events';
-import { paginate, type Page, type PageArgs } from '@crm/mongo';
+import { paginate, type Page, type PageArgs, isDuplicateKey } from '@crm/mongo';
 import { SurveyEventType, surveyResponded, surveySent, surveyStateEvent } from './survey.events.js';
 import { SurveyException } from './survey.errors.js';
 import type { SurveyInvitationRecord, SurveyModels, SurveyRecord, SurveyResponseChannel, SurveyResponseRecord, SurveyStatus } from './survey.model.js';
@@ -16,7 +16,6 @@ const READERS = [Role.MARKETER, Role.SALES_MANAGER, Role.SERVICE_MANAGER, Role.A
 /** Who records a customer's answers given on the phone or in person. */
 const RECORDERS = [Role.MARKETER, Role.SERVICE_MANAGER, Role.SERVICE_AGENT] as const;
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
-const DUPLICATE_KEY = 11000;
 /** Invitation inserts in flight at once during a send. */
 const INSERTS_IN_FLIGHT = 20;
 
@@ -42,8 +41,6 @@ export interface SurveyInvitationView {
   survey: SurveyRecord;
   respondedAt: Date | null;
 }
-
-const isDuplicateKey = (error: unknown) => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
 
 /** A response's id from (survey, customer): the second response of one customer collides on it. */
 function responseId(surveyId: string, customerId: string): Types.ObjectId {
