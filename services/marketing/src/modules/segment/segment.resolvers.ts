@@ -1,4 +1,5 @@
 import { requireRole } from '@crm/auth';
+import { connectionOf } from '@crm/subgraph';
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
 import { ageOn } from '../customer-profile/customer-profile.service.js';
 import { SEGMENT_READERS } from './segment.service.js';
@@ -7,14 +8,7 @@ import type { SegmentRule } from './segment.rules.js';
 export const segmentResolvers: Resolvers = {
   Query: {
     segment: (_parent, { id }, { services, user }) => services.segments.get(id, user),
-    segments: async (_parent, { first, after }, { services, user }) => {
-      const page = await services.segments.list({ first, after }, user);
-      return {
-        edges: page.items.map((node, index) => ({ node, cursor: page.cursors[index]! })),
-        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
-        totalCount: page.totalCount,
-      };
-    },
+    segments: async (_parent, { first, after }, { services, user }) => connectionOf(await services.segments.list({ first, after }, user)),
     previewSegment: (_parent, { rule }, { services, user }) => services.segments.preview(rule as SegmentRule, user),
   },
   Mutation: {

@@ -1,17 +1,11 @@
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
-import type { Page } from '@crm/mongo';
-
-const connection = <T>(page: Page<T>) => ({
-  edges: page.items.map((node, index) => ({ node, cursor: page.cursors[index]! })),
-  pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
-  totalCount: page.totalCount,
-});
+import { connectionOf } from '@crm/subgraph';
 
 export const surveyResolvers: Resolvers = {
   Query: {
     survey: (_parent, { id }, { services, user }) => services.surveys.get(id, user),
-    surveys: async (_parent, { status, first, after }, { services, user }) => connection(await services.surveys.list(status, { first, after }, user)),
-    surveyResponses: async (_parent, { surveyId, first, after }, { services, user }) => connection(await services.surveys.responses(surveyId, { first, after }, user)),
+    surveys: async (_parent, { status, first, after }, { services, user }) => connectionOf(await services.surveys.list(status, { first, after }, user)),
+    surveyResponses: async (_parent, { surveyId, first, after }, { services, user }) => connectionOf(await services.surveys.responses(surveyId, { first, after }, user)),
     surveyInvitation: (_parent, { token }, { services, user }) => services.surveys.invitation(token, user),
   },
   Mutation: {
