@@ -113,6 +113,15 @@ export class KafkaClient {
   }
 
   /** True when a broker answers a metadata request. */
+  /**
+   * Moves a consumer group back to the earliest offset of each topic, so its next start replays the
+   * whole history (rebuilding a read model). Kafka refuses while the group has running members.
+   */
+  async resetGroupToEarliest(groupId: string, topics: string[]): Promise<void> {
+    const admin = await this.getAdmin();
+    for (const topic of [...new Set(topics)]) await admin.resetOffsets({ groupId, topic, earliest: true });
+  }
+
   async ping(): Promise<boolean> {
     try {
       const admin = await this.getAdmin();

@@ -38,6 +38,9 @@ export interface TicketEventData {
   version: number;
   /** When the ticket was opened (the customers timeline reads it from `ticket.opened`). */
   createdAt: string;
+  /** First public answer by staff, and resolution: analytics measures response and resolution times. */
+  firstResponseAt: string | null;
+  resolvedAt: string | null;
 }
 
 export function ticketEvent(type: TicketEventType, ticket: TicketRecord, extra: Record<string, unknown> = {}, time = ticket.updatedAt): CloudEvent {
@@ -54,6 +57,8 @@ export function ticketEvent(type: TicketEventType, ticket: TicketRecord, extra: 
     assigneeId: ticket.assigneeId,
     version: ticket.version,
     createdAt: ticket.createdAt.toISOString(),
+    firstResponseAt: ticket.firstResponseAt?.toISOString() ?? null,
+    resolvedAt: ticket.resolvedAt?.toISOString() ?? null,
   };
   return createEvent({ source: TICKET_EVENT_SOURCE, type, subject: data.ticketId, time, data: { ...data, ...extra } });
 }
