@@ -1,28 +1,77 @@
-import { DateTimeScalar, loadSchema, runSubgraph } from '@crm/subgraph';
+import { SafeIntScalar } from '@crm/money';
+import { PerKeySerializer } from '@crm/mongo';
+import { OnceClaims, Scheduler } from '@crm/scheduler';
+import { DateTimeScalar, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
 import type { AnalyticsServices } from './context.js';
 import type { AnalyticsEnv } from './env.js';
-import { createCustomerStatsConsumer } from './modules/customer-stats/customer-stats.consumer.js';
-import { customerFactModel } from './modules/customer-stats/customer-stats.model.js';
 import { customerStatsResolvers } from './modules/customer-stats/customer-stats.resolvers.js';
 import { CustomerStatsService } from './modules/customer-stats/customer-stats.service.js';
+import { createCustomerConsumer } from './modules/customer-value/customer-value.consumer.js';
+import { customerValueJob } from './modules/customer-value/customer-value.job.js';
+import { customerValueModels } from './modules/customer-value/customer-value.model.js';
+import { customerValueResolvers } from './modules/customer-value/customer-value.resolvers.js';
+import { CustomerValueService } from './modules/customer-value/customer-value.service.js';
+import { createFunnelConsumer } from './modules/funnel/funnel.consumer.js';
+import { funnelModels } from './modules/funnel/funnel.model.js';
+import { funnelResolvers } from './modules/funnel/funnel.resolvers.js';
+import { FunnelService } from './modules/funnel/funnel.service.js';
+import { ReadModelConsumers } from './modules/read-model/read-model.consumers.js';
+import { readModelResolvers } from './modules/read-model/read-model.resolvers.js';
+import { ReadModelService } from './modules/read-model/read-model.service.js';
+import { createSalesConsumer } from './modules/sales/sales.consumer.js';
+import { salesModels } from './modules/sales/sales.model.js';
+import { salesResolvers } from './modules/sales/sales.resolvers.js';
+import { SalesReportService } from './modules/sales/sales.service.js';
+import { createTicketConsumer } from './modules/service-report/service-report.consumer.js';
+import { ticketFactModel } from './modules/service-report/service-report.model.js';
+import { serviceReportResolvers } from './modules/service-report/service-report.resolvers.js';
+import { ServiceReportService } from './modules/service-report/service-report.service.js';
 
 export const SERVICE_NAME = 'analytics';
 export const typeDefs = loadSchema(new URL('..', import.meta.url));
 
-/** Starts the analytics subgraph and its consumers; used by `main.ts` and by the integration tests. */
-export function startAnalytics(env: AnalyticsEnv, options: { handleSignals?: boolean } = {}) {
-  return runSubgraph<AnalyticsServices>({
+/** Starts the analytics subgraph, its read-model consumers and its scheduled jobs; used by `main.ts` and the tests. */
+export async function startAnalytics(env: AnalyticsEnv, options: { handleSignals?: boolean } = {}) {
+  let scheduler: Scheduler | undefined;
+  const running = await runSubgraph<AnalyticsServices>({
     name: SERVICE_NAME,
     env,
     typeDefs,
     handleSignals: options.handleSignals ?? false,
-    setup: ({ connection, kafka, logger }) => {
-      const facts = customerFactModel(connection);
+    setup: ({ connection, kafka, logger, relay }) => {
+      const factory = new ReadModelConsumers({ client: kafka, connection, logger, groupPrefix: env.ANALYTICS_GROUP_PREFIX });
+      const sales = salesModels(connection);
+      const values = customerValueModels(connection);
+      const tickets = ticketFactModel(connection);
+      const funnel = funnelModels(connection);
+      const salesReports = new SalesReportService(sales, env.REPORTING_CURRENCY);
+      const serviceReports = new ServiceReportService(tickets);
+      const customerValues = new CustomerValueService(values, serviceReports, { currency: env.REPORTING_CURRENCY, lifespanYears: env.CLV_LIFESPAN_YEARS }, new PerKeySerializer());
+      relay.register(values.customerChurn, { serializer: customerValues.churnSerial });
+      scheduler = new Scheduler([customerValueJob(customerValues, new OnceClaims(connection), env.ANALYTICS_JOB_INTERVAL_MS || 60_000)], { intervalMs: env.ANALYTICS_JOB_INTERVAL_MS, logger });
+      const consumers = [
+        createCustomerConsumer(factory, values),
+        createSalesConsumer(factory, sales, connection),
+        createTicketConsumer(factory, tickets),
+        createFunnelConsumer(factory, funnel),
+      ];
       return {
-        services: { customerStats: new CustomerStatsService(facts) },
-        resolvers: { ...customerStatsResolvers, DateTime: DateTimeScalar },
-        consumers: [createCustomerStatsConsumer({ client: kafka, connection, facts, logger, groupId: env.CUSTOMER_STATS_GROUP })],
+        services: {
+          customerStats: new CustomerStatsService(values.customerFacts),
+          sales: salesReports,
+          customerValues,
+          serviceReports,
+          funnel: new FunnelService(funnel, salesReports, env.REPORTING_CURRENCY),
+          readModels: new ReadModelService(factory),
+        },
+        resolvers: mergeResolvers(customerStatsResolvers, salesResolvers, customerValueResolvers, serviceReportResolvers, funnelResolvers, readModelResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
+        consumers,
       };
     },
   });
+  const jobs = scheduler!;
+  jobs.start();
+  if (options.handleSignals) for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void jobs.stop());
+  const stop = running.stop;
+  return { ...running, scheduler: jobs, stop: async () => (await jobs.stop(), await stop()) };
 }

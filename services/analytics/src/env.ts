@@ -3,7 +3,13 @@ import { serviceEnvSchema, z } from '@crm/env';
 export const analyticsEnvSchema = serviceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4005),
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('crm_analytics'),
-  /** Consumer group of the customer read model; change it to rebuild the model from the topic's history. */
-  CUSTOMER_STATS_GROUP: z.string().min(1).default('analytics.customer-stats'),
+  /** Consumer groups are `<prefix>.<read model>`; a new prefix builds fresh read models from the topics' history. */
+  ANALYTICS_GROUP_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).default('analytics'),
+  /** Reports sum one currency at a time; this is the default, and the currency of RFM and lifetime value. */
+  REPORTING_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'An ISO 4217 code such as CNY').default('CNY'),
+  /** Expected customer lifespan in the lifetime value formula. */
+  CLV_LIFESPAN_YEARS: z.coerce.number().positive().max(50).default(3),
+  /** How often RFM boundaries, churn risks and patterns are recomputed (0: never by timer). */
+  ANALYTICS_JOB_INTERVAL_MS: z.coerce.number().int().min(0).default(15 * 60_000),
 });
 export type AnalyticsEnv = z.infer<typeof analyticsEnvSchema>;

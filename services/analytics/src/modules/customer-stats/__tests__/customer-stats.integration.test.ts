@@ -8,7 +8,7 @@ import { startAnalytics } from '../../../app.js';
 import { analyticsEnvSchema } from '../../../env.js';
 
 const infra = await testInfra();
-const rawEnv: Record<string, string> = { ...subgraphTestEnv(infra, 'analytics'), CUSTOMER_STATS_GROUP: uniqueName('analytics-test') };
+const rawEnv: Record<string, string> = { ...subgraphTestEnv(infra, 'analytics'), ANALYTICS_GROUP_PREFIX: uniqueName('analytics-test'), ANALYTICS_JOB_INTERVAL_MS: '0' };
 const running = await startAnalytics(parseEnv(analyticsEnvSchema, rawEnv));
 const [analystToken, customerToken] = await Promise.all([login(infra, 'analyst'), login(infra, 'customer')]);
 const call = <T = Record<string, any>>(query: string, token: string | null = analystToken) =>

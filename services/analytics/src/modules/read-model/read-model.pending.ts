@@ -1,0 +1,70 @@
+import { isDuplicateKey, type Connection } from '@crm/mongo';
+
+/**
+ * One change a fact makes to an aggregate document (a sales day, a customer's value). A fact update
+ * stores its changes in the fact's own `pending` list in the same single-document write (FerretDB has
+ * no transactions); {@link settlePending} then applies each change exactly once: the target records
+ * the op id in `ops` in the same atomic update as the `$inc`, so a retry after a crash sees the id
+ * and skips. Once the fact's list is cleared, the op id is pulled from the target again, so `ops`
+ * only ever holds changes in flight.
+ */
+export interface PendingChange {
+  opId: string;
+  collection: string;
+  key: string;
+  /** Field paths with `/` between the parts (`a/37`), increments. */
+  inc?: Record<string, number>;
+  /** Dates moved forward only (`$max`), e.g. a customer's last order. */
+  max?: Record<string, Date>;
+  /** Dates moved back only (`$min`), e.g. a customer's first order. */
+  min?: Record<string, Date>;
+  /**
+   * Set when the change takes something away that a `$max`/`$min` date may rest on (a cancelled
+   * latest order): the owner's `recompute` hook derives the dates again, idempotently.
+   */
+  recompute?: boolean;
+}
+
+export interface SettleHooks {
+  recompute?: (change: PendingChange) => Promise<void>;
+}
+
+export interface FactWithPending {
+  _id: string;
+  /** The fact's version: clearing is conditional on it, so changes written by a newer version stay. */
+  version: number;
+  pending?: PendingChange[];
+}
+
+/** Sums two increment maps (dropping zeros, so a no-op change writes nothing). */
+export function incDiff(next: Record<string, number>, previous: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(next)) out[key] = value - (previous[key] ?? 0);
+  for (const [key, value] of Object.entries(previous)) if (!(key in next)) out[key] = -value;
+  for (const key of Object.keys(out)) if (out[key] === 0) delete out[key];
+  return out;
+}
+
+async function applyChange(connection: Connection, change: PendingChange): Promise<void> {
+  const update: Record<string, unknown> = { $push: { ops: change.opId } };
+  // Paths are stored with `/` (a stored key may not contain `.`) and applied as dotted paths.
+  if (change.inc && Object.keys(change.inc).length) update.$inc = Object.fromEntries(Object.entries(change.inc).map(([path, n]) => [path.replaceAll('/', '.'), n]));
+  if (change.max && Object.keys(change.max).length) update.$max = change.max;
+  if (change.min && Object.keys(change.min).length) update.$min = change.min;
+  try {
+    await connection.collection(change.collection).updateOne({ _id: change.key, ops: { $ne: change.opId } } as never, update as never, { upsert: true });
+  } catch (error) {
+    // The target exists and already holds the op id, so the upsert tried to insert a second `_id`.
+    if (!isDuplicateKey(error)) throw error;
+  }
+}
+
+/** Applies a fact's pending changes once each, then clears them from the fact and the targets. */
+export async function settlePending(connection: Connection, factCollection: string, fact: FactWithPending, hooks: SettleHooks = {}): Promise<void> {
+  const pending = fact.pending ?? [];
+  if (!pending.length) return;
+  for (const change of pending) await applyChange(connection, change);
+  for (const change of pending) if (change.recompute) await hooks.recompute?.(change);
+  await connection.collection(factCollection).updateOne({ _id: fact._id, version: fact.version } as never, { $set: { pending: [] } } as never);
+  for (const change of pending) await connection.collection(change.collection).updateOne({ _id: change.key } as never, { $pullAll: { ops: [change.opId] } } as never);
+}
