@@ -253,7 +253,7 @@ describe('analytics read models replayed from real Kafka', () => {
 
     const ran = await running.scheduler.tick(new Date());
     expect(ran['customer-value']).toBeGreaterThan(0); // present only when the job succeeded
-    const { data: warned } = await call<any>(`{ churnWarnings(minLevel: MEDIUM) { customerId score level reasons } rfmTop(limit: 3) { customerId rfm { score segment } } }`);
+    const { data: warned } = await call<any>(`{ churnWarnings(minLevel: LOW, first: 500) { customerId score level reasons } rfmTop(limit: 3) { customerId rfm { score segment } } }`);
     // Customer 5: three open complaints rated 1, and no order for most of a year.
     const { data: five } = await call<any>(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { value { churnRisk { score level reasons } } } } }`, { r: [{ __typename: 'Customer', id: customers[5]!.id }] });
     const risk = five._entities[0].value.churnRisk;
