@@ -118,10 +118,28 @@ export type CustomerValueModels = ReturnType<typeof customerValueModels>;
 /**
  * Derives a customer's first and last order again from the counted order facts: needed when an order
  * stops counting (cancelled, refunded, moved to another customer), since `$max`/`$min` cannot go back.
+ *
+ * A customer with no counted order loses both fields (`$unset`, never null: `$min` keeps a stored null,
+ * which sorts before every date). Another order of the customer may be settled at the same time
+ * (partitions are consumed concurrently); its `$min`/`$max` can land between our read and our write and
+ * be overwritten. Its fact was written before its `$min`/`$max`, so reading again after our write sees
+ * it: the loop writes until a read after the write agrees with it.
  */
 export async function recomputeOrderDates(connection: Connection, customerId: string): Promise<void> {
   const facts = connection.collection<{ placedAt: Date }>('order_facts');
-  const [first] = await facts.find({ customerId, counted: true }, { projection: { placedAt: 1 } }).sort({ placedAt: 1 }).limit(1).toArray();
-  const [last] = await facts.find({ customerId, counted: true }, { projection: { placedAt: 1 } }).sort({ placedAt: -1 }).limit(1).toArray();
-  await connection.collection(CUSTOMER_VALUES).updateOne({ _id: customerId } as never, { $set: { firstOrderAt: first?.placedAt ?? null, lastOrderAt: last?.placedAt ?? null } });
+  const read = async () => {
+    const [first] = await facts.find({ customerId, counted: true }, { projection: { placedAt: 1 } }).sort({ placedAt: 1 }).limit(1).toArray();
+    const [last] = await facts.find({ customerId, counted: true }, { projection: { placedAt: 1 } }).sort({ placedAt: -1 }).limit(1).toArray();
+    return { first: first?.placedAt ?? null, last: last?.placedAt ?? null };
+  };
+  const same = (a: Date | null, b: Date | null) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
+  let dates = await read();
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    const update = dates.first && dates.last ? { $set: { firstOrderAt: dates.first, lastOrderAt: dates.last } } : { $unset: { firstOrderAt: '', lastOrderAt: '' } };
+    await connection.collection(CUSTOMER_VALUES).updateOne({ _id: customerId } as never, update);
+    const again = await read();
+    if (same(again.first, dates.first) && same(again.last, dates.last)) return;
+    dates = again;
+  }
+  throw new Error(`order dates of customer ${customerId} kept changing while they were derived again; retrying`);
 }
