@@ -1,5 +1,4 @@
 import http from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express, { type Request } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -13,8 +12,8 @@ import { authenticate, authenticationError, type AuthUser, type TokenVerifier } 
 import { requestIdsFrom, type Logger } from '@crm/logger';
 import { createFormatError } from './errors.js';
 import { readSubgraphSdl } from './sdl.js';
+import { GATEWAY_SECRET_HEADER, gatewaySecretMatches } from './download.js';
 
-export const GATEWAY_SECRET_HEADER = 'x-crm-gateway-secret';
 
 /** What every resolver receives. Services add their facades through `TServices`. */
 export interface RequestContext<TServices = unknown> {
@@ -48,10 +47,6 @@ export function loadSchema(serviceDir: string | URL): DocumentNode {
   return gql(readSubgraphSdl(serviceDir));
 }
 
-function secretMatches(expected: Buffer, given: string | string[] | undefined): boolean {
-  const value = Buffer.from(Array.isArray(given) ? (given[0] ?? '') : (given ?? ''));
-  return value.length === expected.length && timingSafeEqual(value, expected);
-}
 
 
 export class SubgraphServer<TServices> {
@@ -114,7 +109,7 @@ export class SubgraphServer<TServices> {
       res.status(result.ready ? 200 : 503).json(result);
     });
     this.app.use('/graphql', (req, res, next) => {
-      if (!secretMatches(secret, req.headers[GATEWAY_SECRET_HEADER])) {
+      if (!gatewaySecretMatches(secret, req.headers[GATEWAY_SECRET_HEADER])) {
         res.status(403).json({
           errors: [{ message: 'This subgraph only answers the gateway', extensions: { code: 'FORBIDDEN', reason: 'GATEWAY_SECRET_MISMATCH' } }],
         });

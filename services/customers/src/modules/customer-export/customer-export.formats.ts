@@ -3,18 +3,14 @@ import { finished, pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import ExcelJS from 'exceljs';
 import type { AuthUser } from '@crm/auth';
+import { guardFormula, TABLE_FORMATS, xmlEscape, type TableFormat } from '@crm/tabular';
 import type { CustomerRecord } from '../customer/customer.model.js';
 import type { CustomerService } from '../customer/customer.service.js';
 import { IGNORED_COLUMNS, IMPORT_COLUMNS, type ImportColumn } from '../customer-import/customer-import.parse.js';
 
-export const EXPORT_FORMATS = ['csv', 'xlsx', 'xml'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-export const CONTENT_TYPES: Record<ExportFormat, string> = {
-  csv: 'text/csv; charset=utf-8',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  xml: 'application/xml; charset=utf-8',
-};
+export { CONTENT_TYPES } from '@crm/tabular';
+export const EXPORT_FORMATS = TABLE_FORMATS;
+export type ExportFormat = TableFormat;
 
 /**
  * Columns of a CSV or XLSX export: the import's column names (so an export imports again; `id`,
@@ -57,25 +53,6 @@ export function exportRowOf(customer: CustomerRecord, identity: ReturnType<Custo
     created_at: customer.createdAt.toISOString(),
     updated_at: customer.updatedAt.toISOString(),
   };
-}
-
-/**
- * Keeps spreadsheet programs from running a CSV cell as a formula (`=`, `@`, `+`, `-`, tab, CR at
- * the start): such cells get a leading apostrophe. Phone numbers (`+8613800138000`, several joined by
- * `;`) stay as they are: digits and punctuation alone cannot call a function.
- */
-export function guardFormula(value: string): string {
-  if (/^[=@\t\r]/.test(value) || (/^[+-]/.test(value) && !/^[+-][\d\s().;+-]*$/.test(value))) return `'${value}`;
-  return value;
-}
-
-const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-// Characters XML 1.0 cannot carry at all (control characters, lone surrogates, U+FFFE/FFFF): dropped.
-// eslint-disable-next-line no-control-regex
-const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-export function xmlEscape(value: string): string {
-  return value.replace(XML_INVALID, '').replace(/[&<>"']/g, (c) => XML_ENTITIES[c]!);
 }
 
 function xmlCustomer(customer: CustomerRecord, identity: ReturnType<CustomerService['identityOf']>): string {

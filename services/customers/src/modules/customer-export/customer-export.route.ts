@@ -1,9 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authenticate, type AuthUser, type TokenVerifier } from '@crm/auth';
-import { DomainException, PlatformException, toGraphQLError } from '@crm/errors';
-import { requestIdsFrom, type Logger } from '@crm/logger';
-import { GATEWAY_SECRET_HEADER } from '@crm/subgraph';
+import type { TokenVerifier } from '@crm/auth';
+import { PlatformException } from '@crm/errors';
+import type { Logger } from '@crm/logger';
+import { downloadRoute } from '@crm/subgraph';
 import type { CustomerService, ListArgs } from '../customer/customer.service.js';
 import { CONTENT_TYPES, EXPORT_FORMATS, exportWriter, type ExportFormat } from './customer-export.formats.js';
 
@@ -11,21 +9,12 @@ export const EXPORT_PATH = '/exports/customers';
 /** Customers read per `list` call: the largest page `customers(...)` serves. */
 const PAGE_SIZE = 100;
 
-const HTTP_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 };
-
 export interface CustomerExportRouteOptions {
   customers: CustomerService;
   verifier: TokenVerifier;
   /** The secret only the gateway sends (`x-crm-gateway-secret`), as for `/graphql`. */
   gatewaySecret: string;
   logger: Logger;
-}
-
-function sendError(res: ServerResponse, error: DomainException): void {
-  const { message, extensions } = toGraphQLError(error);
-  const status = HTTP_STATUS[String(extensions.code)] ?? 400;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(JSON.stringify({ errors: [{ message, extensions }] }));
 }
 
 const badInput = (field: string, message: string) => new PlatformException('INVALID_INPUT', 'Invalid export request', [{ field, message }]);
@@ -53,11 +42,6 @@ export function exportRequestOf(url: string): { format: ExportFormat; args: List
   return { format: format as ExportFormat, args: { filter: filter as ListArgs['filter'], search: params.get('search') || null, orderBy: params.get('orderBy') || null } };
 }
 
-function secretMatches(expected: Buffer, given: string | string[] | undefined): boolean {
-  const value = Buffer.from(Array.isArray(given) ? (given[0] ?? '') : (given ?? ''));
-  return value.length === expected.length && timingSafeEqual(value, expected);
-}
-
 /**
  * `GET /exports/customers?format=csv|xlsx|xml&filter=<json>&search=...&orderBy=...` (CUS-5): every
  * customer `customers(...)` would list for the caller with these arguments, streamed page by page
@@ -65,72 +49,45 @@ function secretMatches(expected: Buffer, given: string | string[] | undefined): 
  * Answers the gateway only (shared secret) and needs the caller's bearer token, like `/graphql`.
  */
 export function customerExportHandler({ customers, verifier, gatewaySecret, logger }: CustomerExportRouteOptions) {
-  const secret = Buffer.from(gatewaySecret);
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!secretMatches(secret, req.headers[GATEWAY_SECRET_HEADER])) {
-      res.writeHead(403, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ errors: [{ message: 'This subgraph only answers the gateway', extensions: { code: 'FORBIDDEN', reason: 'GATEWAY_SECRET_MISMATCH' } }] }));
-      return;
-    }
-    const ids = requestIdsFrom(req.headers);
-    let user: AuthUser;
-    let format: ExportFormat;
-    let args: ListArgs;
-    let page: Awaited<ReturnType<CustomerService['list']>>;
-    try {
-      user = await authenticate(verifier, req.headers.authorization);
-      ({ format, args } = exportRequestOf(req.url ?? ''));
-      // The first page before any byte is sent: a bad filter or a role that lists nothing is a clean error.
-      page = await customers.list({ ...args, first: PAGE_SIZE, count: false }, user);
-    } catch (error) {
-      if (error instanceof DomainException) return sendError(res, error);
-      logger.error({ err: error, requestId: ids.requestId }, 'export failed');
-      res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
-      return;
-    }
-    const log = logger.child({ requestId: ids.requestId, traceId: ids.traceId, userId: user.id });
+  return downloadRoute({ verifier, gatewaySecret, logger }, async (req, user, log) => {
+    const { format, args } = exportRequestOf(req.url ?? '');
+    // The first page before any byte is sent: a bad filter or a role that lists nothing is a clean error.
+    let page = await customers.list({ ...args, first: PAGE_SIZE, count: false }, user);
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    res.writeHead(200, {
-      'content-type': CONTENT_TYPES[format],
-      'content-disposition': `attachment; filename="customers-${stamp}.${format}"`,
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-    });
-    let closed = false;
-    res.once('close', () => {
-      closed = true;
-    });
-    const started = Date.now();
-    let rows = 0;
-    try {
-      const writer = exportWriter(format, res, customers, user);
-      for (;;) {
-        for (const customer of page.items) writer.write(customer);
-        rows += page.items.length;
-        // Backpressure: the next page is read once the client has taken this one.
-        if (res.writableNeedDrain && !closed) await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off('drain', done);
-            res.off('close', done);
-            resolve();
-          };
-          res.on('drain', done);
-          res.on('close', done);
+    return {
+      contentType: CONTENT_TYPES[format],
+      fileName: `customers-${stamp}.${format}`,
+      write: async (res) => {
+        let closed = false;
+        res.once('close', () => {
+          closed = true;
         });
-        if (closed || !page.hasNextPage) break;
-        page = await customers.list({ ...args, first: PAGE_SIZE, after: page.endCursor, count: false }, user);
-      }
-      if (closed) {
-        log.info({ rows }, 'export abandoned by the client');
-        return;
-      }
-      await writer.end();
-      log.info({ format, rows, ms: Date.now() - started }, 'export sent');
-    } catch (error) {
-      // Headers are out: the only way to tell the client is to break the transfer.
-      log.error({ err: error, rows }, 'export failed while streaming');
-      res.destroy(error as Error);
-    }
-  };
+        const started = Date.now();
+        let rows = 0;
+        const writer = exportWriter(format, res, customers, user);
+        for (;;) {
+          for (const customer of page.items) writer.write(customer);
+          rows += page.items.length;
+          // Backpressure: the next page is read once the client has taken this one.
+          if (res.writableNeedDrain && !closed) await new Promise<void>((resolve) => {
+            const done = () => {
+              res.off('drain', done);
+              res.off('close', done);
+              resolve();
+            };
+            res.on('drain', done);
+            res.on('close', done);
+          });
+          if (closed || !page.hasNextPage) break;
+          page = await customers.list({ ...args, first: PAGE_SIZE, after: page.endCursor, count: false }, user);
+        }
+        if (closed) {
+          log.info({ rows }, 'export abandoned by the client');
+          return;
+        }
+        await writer.end();
+        log.info({ format, rows, ms: Date.now() - started }, 'export sent');
+      },
+    };
+  });
 }

@@ -6,7 +6,6 @@ import { parseEnv } from '@crm/env';
 import { gatewayHeaders, graphql, login, subgraphTestEnv, testInfra } from '@crm/testing';
 import { startCustomers } from '../../../app.js';
 import { customersEnvSchema } from '../../../env.js';
-import { guardFormula, xmlEscape } from '../customer-export.formats.js';
 
 const infra = await testInfra();
 const rawEnv: Record<string, string> = {
@@ -150,15 +149,5 @@ describe('customer export (real Mongo, Keycloak)', () => {
     const asCustomer = await download({ format: 'csv' }, tokens.customer);
     expect(asCustomer.status).toBe(200);
     expect(parse(await asCustomer.text(), { bom: true, columns: true })).toEqual([]);
-  });
-
-  it('escapes what spreadsheets and XML cannot take', () => {
-    expect(guardFormula('+8613800138000')).toBe('+8613800138000');
-    expect(guardFormula('-42')).toBe('-42');
-    expect(guardFormula('+8613800138000;+8613900000000')).toBe('+8613800138000;+8613900000000');
-    expect(guardFormula('+cmd|calc')).toBe("'+cmd|calc");
-    expect(guardFormula('@SUM(A1)')).toBe("'@SUM(A1)");
-    expect(guardFormula('plain')).toBe('plain');
-    expect(xmlEscape('a\u0001b\uD800c <&>')).toBe('abc &lt;&amp;&gt;');
   });
 });
