@@ -12,10 +12,15 @@ const GATEWAY_SECRET_HEADER = 'x-crm-gateway-secret';
 const PASSED_HEADERS = ['content-type', 'content-disposition', 'cache-control', 'x-content-type-options'];
 
 /** Downloads served by a subgraph beside its `/graphql`, proxied as they are (the path stays the same). */
-const EXPORTS = [{ path: '/exports/customers', subgraph: 'customers' }] as const;
+const EXPORTS = [
+  { path: '/exports/customers', subgraph: 'customers' },
+  // ANA-8, ANA-10: `/reports/<report>.<csv|xlsx|xml|svg>?...`
+  { path: '/reports/:file', subgraph: 'analytics' },
+] as const;
 
 /**
- * `GET /exports/customers?...` (CUS-5): checks the bearer token like `/graphql` (401 otherwise), then
+ * `GET /exports/customers?...` (CUS-5) and `GET /reports/<report>.<format>?...` (ANA-8, ANA-10):
+ * checks the bearer token like `/graphql` (401 otherwise), then
  * streams the request through to the customers subgraph with its secret and the caller's token, and
  * its response body back without buffering it. The subgraph checks the token again and decides what
  * the caller may see.
@@ -40,7 +45,7 @@ export function exportsRouter({ env, verifier, logger }: { env: GatewayEnv; veri
           res.status(401).json({ errors: [{ message, extensions: { code: extensions.code, ...(extensions.reason ? { reason: extensions.reason } : {}) } }] });
           return;
         }
-        const target = new URL(path, base);
+        const target = new URL(req.path, base);
         target.search = new URL(req.originalUrl, 'http://gateway').search;
         // The caller going away aborts the subgraph request (and so its paging).
         const abort = new AbortController();

@@ -20,6 +20,11 @@ const stub = http.createServer((req, res) => {
     res.end(JSON.stringify({ errors: [{ message: 'Invalid export request', extensions: { code: 'BAD_USER_INPUT' } }] }));
     return;
   }
+  if (req.url?.startsWith('/reports/')) {
+    res.writeHead(200, { 'content-type': 'image/svg+xml; charset=utf-8' });
+    res.end('<svg xmlns="http://www.w3.org/2000/svg"/>');
+    return;
+  }
   res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="customers-x.csv"', 'x-internal': 'no' });
   res.write('id,name\n1,first part\n');
   // The rest only once the test has read the first part through the gateway: nothing is buffered.
@@ -30,7 +35,7 @@ const stub = http.createServer((req, res) => {
 await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
 const stubUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}/graphql`;
 
-const env = { ...testGatewayEnv(infra), SUBGRAPH_CUSTOMERS_URL: stubUrl } as GatewayEnv;
+const env = { ...testGatewayEnv(infra), SUBGRAPH_CUSTOMERS_URL: stubUrl, SUBGRAPH_ANALYTICS_URL: stubUrl } as GatewayEnv;
 const gateway = await startGateway(env);
 const base = gateway.url.replace(/\/graphql$/, '');
 const token = await login(infra, 'sales.rep');
@@ -78,6 +83,17 @@ describe('gateway export downloads (real Keycloak, stub subgraph)', () => {
     expect(call.headers['x-crm-gateway-secret']).toBe(env.SUBGRAPH_CUSTOMERS_SECRET);
     expect(call.headers.authorization).toBe(`Bearer ${token}`);
     expect(call.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+  });
+
+  it('sends /reports/<report>.<format> to the analytics subgraph with its own secret, path and query kept', async () => {
+    const response = await fetch(`${base}/reports/sales-trend.svg?from=2026-01-01&to=2026-12-31`, { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/svg+xml; charset=utf-8');
+    expect(await response.text()).toContain('<svg');
+    const call = received.at(-1)!;
+    expect(call.url).toBe('/reports/sales-trend.svg?from=2026-01-01&to=2026-12-31');
+    expect(call.headers['x-crm-gateway-secret']).toBe(env.SUBGRAPH_ANALYTICS_SECRET);
+    expect((await fetch(`${base}/reports/sales-trend.svg`)).status).toBe(401);
   });
 
   it('passes the subgraph refusal through, and answers 502 when the subgraph is down', async () => {

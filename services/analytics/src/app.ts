@@ -1,3 +1,4 @@
+import { TokenVerifier } from '@crm/auth';
 import { SafeIntScalar } from '@crm/money';
 import { PerKeySerializer } from '@crm/mongo';
 import { OnceClaims, Scheduler } from '@crm/scheduler';
@@ -15,6 +16,11 @@ import { createFunnelConsumer } from './modules/funnel/funnel.consumer.js';
 import { funnelModels } from './modules/funnel/funnel.model.js';
 import { funnelResolvers } from './modules/funnel/funnel.resolvers.js';
 import { FunnelService } from './modules/funnel/funnel.service.js';
+import { patternsJob } from './modules/patterns/patterns.job.js';
+import { patternModels } from './modules/patterns/patterns.model.js';
+import { patternResolvers } from './modules/patterns/patterns.resolvers.js';
+import { PatternService } from './modules/patterns/patterns.service.js';
+import { REPORT_ROUTE, reportHandler } from './modules/report/report.route.js';
 import { ReadModelConsumers } from './modules/read-model/read-model.consumers.js';
 import { readModelResolvers } from './modules/read-model/read-model.resolvers.js';
 import { ReadModelService } from './modules/read-model/read-model.service.js';
@@ -48,7 +54,10 @@ export async function startAnalytics(env: AnalyticsEnv, options: { handleSignals
       const serviceReports = new ServiceReportService(tickets);
       const customerValues = new CustomerValueService(values, serviceReports, { currency: env.REPORTING_CURRENCY, lifespanYears: env.CLV_LIFESPAN_YEARS }, new PerKeySerializer());
       relay.register(values.customerChurn, { serializer: customerValues.churnSerial });
-      scheduler = new Scheduler([customerValueJob(customerValues, new OnceClaims(connection), env.ANALYTICS_JOB_INTERVAL_MS || 60_000)], { intervalMs: env.ANALYTICS_JOB_INTERVAL_MS, logger });
+      const patterns = new PatternService(patternModels(connection), connection, { currency: env.REPORTING_CURRENCY, windowDays: env.PATTERNS_WINDOW_DAYS, clusters: env.CUSTOMER_CLUSTERS });
+      const claims = new OnceClaims(connection);
+      const slotMs = env.ANALYTICS_JOB_INTERVAL_MS || 60_000;
+      scheduler = new Scheduler([customerValueJob(customerValues, claims, slotMs), patternsJob(patterns, claims, slotMs)], { intervalMs: env.ANALYTICS_JOB_INTERVAL_MS, logger });
       const consumers = [
         createCustomerConsumer(factory, values),
         createSalesConsumer(factory, sales, connection),
@@ -63,12 +72,16 @@ export async function startAnalytics(env: AnalyticsEnv, options: { handleSignals
           serviceReports,
           funnel: new FunnelService(funnel, salesReports, env.REPORTING_CURRENCY),
           readModels: new ReadModelService(factory),
+          patterns,
         },
-        resolvers: mergeResolvers(customerStatsResolvers, salesResolvers, customerValueResolvers, serviceReportResolvers, funnelResolvers, readModelResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
+        resolvers: mergeResolvers(customerStatsResolvers, salesResolvers, customerValueResolvers, serviceReportResolvers, funnelResolvers, patternResolvers, readModelResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
         consumers,
       };
     },
   });
+  // ANA-8/ANA-10: reports as files and SVG charts beside /graphql (express serves routes added after listen).
+  const verifier = new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE });
+  running.server.app.get(REPORT_ROUTE, reportHandler({ services: running.services, verifier, gatewaySecret: env.GATEWAY_SECRET, logger: running.deps.logger }));
   const jobs = scheduler!;
   jobs.start();
   if (options.handleSignals) for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void jobs.stop());

@@ -11,5 +11,9 @@ export const analyticsEnvSchema = serviceEnvSchema.extend({
   CLV_LIFESPAN_YEARS: z.coerce.number().positive().max(50).default(3),
   /** How often RFM boundaries, churn risks and patterns are recomputed (0: never by timer). */
   ANALYTICS_JOB_INTERVAL_MS: z.coerce.number().int().min(0).default(15 * 60_000),
+  /** Products bought together are counted over the orders of this many days back. */
+  PATTERNS_WINDOW_DAYS: z.coerce.number().int().min(1).max(3660).default(365),
+  /** k of the customer clusters (k-means on RFM). */
+  CUSTOMER_CLUSTERS: z.coerce.number().int().min(2).max(12).default(5),
 });
 export type AnalyticsEnv = z.infer<typeof analyticsEnvSchema>;

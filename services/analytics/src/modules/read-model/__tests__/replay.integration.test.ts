@@ -1,3 +1,5 @@
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '@crm/env';
 import { createEvent, KafkaClient, KafkaEventPublisher, type CloudEvent } from '@crm/events';
@@ -13,7 +15,7 @@ import { analyticsEnvSchema } from '../../../env.js';
  * rebuild that replays the topics from the start.
  */
 const infra = await testInfra();
-const rawEnv: Record<string, string> = { ...subgraphTestEnv(infra, 'analytics'), ANALYTICS_GROUP_PREFIX: uniqueName('analytics-replay'), ANALYTICS_JOB_INTERVAL_MS: '0' };
+const rawEnv: Record<string, string> = { ...subgraphTestEnv(infra, 'analytics'), ANALYTICS_GROUP_PREFIX: uniqueName('analytics-replay'), ANALYTICS_JOB_INTERVAL_MS: '0', PATTERNS_WINDOW_DAYS: '3660', CUSTOMER_CLUSTERS: '4' };
 const running = await startAnalytics(parseEnv(analyticsEnvSchema, rawEnv));
 const [analyst, admin, customerToken] = await Promise.all([login(infra, 'analyst'), login(infra, 'admin'), login(infra, 'customer')]);
 const call = <T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, token: string = analyst) =>
@@ -270,6 +272,124 @@ describe('analytics read models replayed from real Kafka', () => {
       expect(raised.key).toBe(high[0].customerId);
     }
     expect(warned!.churnWarnings.length).toBeGreaterThan(0);
+  });
+
+  it('counts products bought together and clusters the customers on the scheduled run (ANA-9)', async () => {
+    // The scheduled run of the previous test computed the patterns. Expected pairs, counted here directly.
+    const baskets = counted.map((o) => [...new Set(o.lines.map((l) => l.productId))].sort());
+    const single = new Map<string, number>();
+    const both = new Map<string, number>();
+    for (const b of baskets) {
+      for (const p of b) single.set(p, (single.get(p) ?? 0) + 1);
+      for (const x of b) for (const y of b) if (x < y) both.set(`${x}+${y}`, (both.get(`${x}+${y}`) ?? 0) + 1);
+    }
+    const { data, errors } = await call<any>(`{ productPairs(limit: 500) { computedAt baskets pairs { productId otherProductId orders support confidence reverseConfidence lift } }
+      one: productPairs(productId: "${PRODUCTS[0]}", limit: 3) { productOrders pairs { productId otherProductId confidence } }
+      customerClusters { customers clusters { id label customers recencyDays orders spend { amountMinor currency } } } }`);
+    expect(errors).toBeUndefined();
+    expect(data!.productPairs.baskets).toBe(baskets.length);
+    const expected = [...both.entries()].filter(([, n]) => n >= 2);
+    expect(data!.productPairs.pairs).toHaveLength(expected.length);
+    for (const pair of data!.productPairs.pairs) {
+      const n = both.get(`${pair.productId}+${pair.otherProductId}`)!;
+      const [na, nb] = [single.get(pair.productId)!, single.get(pair.otherProductId)!];
+      expect(pair.orders).toBe(n);
+      expect(pair.support).toBeCloseTo(n / baskets.length, 4);
+      expect(pair.confidence).toBeCloseTo(n / na, 4);
+      expect(pair.reverseConfidence).toBeCloseTo(n / nb, 4);
+      expect(pair.lift).toBeCloseTo((n * baskets.length) / (na * nb), 3);
+    }
+    // Seen from one product: it comes first in each pair, the most likely companion first.
+    expect(data!.one.productOrders).toBe(single.get(PRODUCTS[0]!));
+    expect(data!.one.pairs.every((p: any) => p.productId === PRODUCTS[0])).toBe(true);
+    const confidences = data!.one.pairs.map((p: any) => p.confidence);
+    expect(confidences).toEqual([...confidences].sort((x: number, y: number) => y - x));
+
+    const buyers = new Set(counted.map((o) => o.customerId));
+    const clusters = data!.customerClusters;
+    expect(clusters.customers).toBe(buyers.size);
+    expect(clusters.clusters.length).toBeGreaterThanOrEqual(2);
+    expect(clusters.clusters.reduce((s: number, c: any) => s + c.customers, 0)).toBe(buyers.size);
+    expect(clusters.clusters.map((c: any) => c.id)).toEqual(clusters.clusters.map((_: unknown, i: number) => i + 1));
+    const spends = clusters.clusters.map((c: any) => c.spend.amountMinor);
+    expect(spends).toEqual([...spends].sort((x: number, y: number) => y - x));
+    const { data: mine } = await call<any>(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { value { cluster { id label } } } } }`, { r: [{ __typename: 'Customer', id: survivor.id }] });
+    const cluster = mine!._entities[0].value.cluster;
+    expect(clusters.clusters.find((c: any) => c.id === cluster.id).label).toBe(cluster.label);
+  });
+
+  it('serves every report as CSV, XLSX and XML and as an SVG chart, with the GraphQL figures (ANA-8, ANA-10)', { timeout: 120_000 }, async () => {
+    const base = running.url.replace(/\/graphql$/, '');
+    const get = (path: string, token: string | undefined = analyst) => fetch(`${base}${path}`, { headers: gatewayHeaders(token, rawEnv.GATEWAY_SECRET) });
+    const year = 'from=2025-01-01&to=2025-12-31';
+
+    const csv = await get(`/reports/sales-trend.csv?${year}&granularity=MONTH`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="sales-trend-\d{8}-\d{6}\.csv"$/);
+    const decimal = (minor: number) => `${Math.trunc(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+    expect(parse(await csv.text(), { bom: true, columns: true })).toEqual(first.year.points.map((p: any) => ({ period: p.period, orders: String(p.orders), amount: decimal(p.amount.amountMinor) })));
+
+    const xlsx = await get(`/reports/sales-composition.xlsx?by=PRODUCT&${year}&top=3`);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load((await xlsx.arrayBuffer()) as never);
+    const sheet = workbook.getWorksheet('sales-composition')!;
+    expect(sheet.getRow(1).values).toEqual([undefined, 'key', 'orders', 'quantity', 'amount', 'share']);
+    expect([2, 3, 4].map((r) => [sheet.getCell(r, 1).value, sheet.getCell(r, 4).value])).toEqual(first.products.rows.map((r: any) => [r.key, r.amount.amountMinor / 100]));
+    expect(sheet.getCell(5, 1).value).toBe(`(others) ${first.products.rest.count}`);
+
+    const xml = await (await get(`/reports/campaign-effect.xml?${year}`)).text();
+    const spring = first.campaigns.rows.find((r: any) => r.campaignCode === 'SPRING');
+    expect(xml).toContain(`<report name="campaign-effect" title="Campaign effect" from="2025-01-01" to="2025-12-31" timeZone="Asia/Shanghai" currency="CNY">`);
+    expect(xml).toContain(`<row><campaignCode>SPRING</campaignCode><leads>${spring.leads}</leads><opportunities>${spring.opportunities}</opportunities><won>${spring.won}</won><orders>${spring.orders}</orders><revenue currency="CNY">${decimal(spring.revenue.amountMinor)}</revenue></row>`);
+
+    const trend = await get(`/reports/sales-trend.svg?${year}`);
+    expect(trend.headers.get('content-type')).toBe('image/svg+xml; charset=utf-8');
+    const svg = await trend.text();
+    expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain('Sales by period');
+    expect(svg).toContain('mark-line');
+    expect(svg.match(/<path[^>]*class="[^"]*"/g)?.length ?? svg.match(/mark-symbol/g)?.length).toBeGreaterThan(0);
+    for (const period of ['2025-01', '2025-12']) expect(svg).toContain(`>${period}<`);
+    expect(await (await get(`/reports/customer-distribution.svg?level=PROVINCE`)).text()).toContain('mark-rect');
+
+    // Every report in every format.
+    const queries: Record<string, string> = {
+      'sales-trend': year, 'sales-composition': `by=CUSTOMER&${year}`, 'customer-distribution': 'level=COUNTRY', 'customer-value-distribution': 'by=AMOUNT', 'rfm-top': 'limit=5',
+      'churn-warnings': 'minLevel=LOW', 'service-trend': `${year}&granularity=MONTH`, 'service-composition': `by=TYPE&${year}`, 'service-times': year, 'sales-funnel': `${year}&by=SOURCE`,
+      'campaign-effect': year, 'product-pairs': 'limit=10', 'customer-clusters': '',
+    };
+    for (const [name, query] of Object.entries(queries)) for (const format of ['csv', 'xlsx', 'xml', 'svg']) {
+      const response = await get(`/reports/${name}.${format}?${query}`);
+      expect({ name, format, status: response.status }).toEqual({ name, format, status: 200 });
+      const body = Buffer.from(await response.arrayBuffer());
+      expect(body.length).toBeGreaterThan(50);
+    }
+  });
+
+  it('refuses unknown reports, formats and parameters, bad ranges, customers and callers without a token', async () => {
+    const base = running.url.replace(/\/graphql$/, '');
+    const get = (path: string, headers: Record<string, string> = gatewayHeaders(analyst, rawEnv.GATEWAY_SECRET)) => fetch(`${base}${path}`, { headers });
+    const body = async (response: Response) => ((await response.json()) as any).errors[0];
+    const unknown = await get('/reports/revenue-forecast.csv');
+    expect(unknown.status).toBe(404);
+    expect((await body(unknown)).extensions.code).toBe('NOT_FOUND');
+    const format = await get('/reports/sales-trend.pdf?from=2025-01-01&to=2025-01-31');
+    expect(format.status).toBe(400);
+    expect((await body(format)).extensions.fields).toEqual([{ field: 'format', message: 'csv, xlsx, xml or svg' }]);
+    const params = await get('/reports/sales-trend.csv?from=2025-01-01&granularity=WEEK&colour=red');
+    expect(params.status).toBe(400);
+    expect((await body(params)).extensions.fields.map((f: any) => f.field)).toEqual(['granularity', 'colour', 'to']);
+    const reversed = await get('/reports/sales-trend.svg?from=2025-02-01&to=2025-01-01');
+    expect((await body(reversed)).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'to', message: 'Must not be before from' }] });
+    const customer = await get('/reports/sales-trend.csv?from=2025-01-01&to=2025-01-31', gatewayHeaders(customerToken, rawEnv.GATEWAY_SECRET));
+    expect(customer.status).toBe(403);
+    expect((await body(customer)).extensions.code).toBe('FORBIDDEN');
+    const anonymous = await get('/reports/sales-trend.csv?from=2025-01-01&to=2025-01-31', gatewayHeaders(undefined, rawEnv.GATEWAY_SECRET));
+    expect(anonymous.status).toBe(401);
+    const direct = await get('/reports/sales-trend.csv?from=2025-01-01&to=2025-01-31', { authorization: `Bearer ${analyst}` });
+    expect(direct.status).toBe(403);
+    expect((await body(direct)).extensions.reason).toBe('GATEWAY_SECRET_MISMATCH');
   });
 
   it('rebuilds from the start of the topics and gives the same figures', { timeout: 180_000 }, async () => {
