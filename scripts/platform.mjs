@@ -130,7 +130,7 @@ export async function startPlatform({ root, infra, ephemeral = false, logDir, lo
           KAFKA_CLIENT_ID: `${service.name}${runId}`,
           ...(ephemeral ? { KAFKA_TOPIC_PREFIX: `e2e${runId}` } : {}),
           GATEWAY_SECRET: secret,
-          ...(service.name === 'analytics' && ephemeral ? { CUSTOMER_STATS_GROUP: `analytics.customer-stats${runId}` } : {}),
+          ...(service.name === 'analytics' && ephemeral ? { ANALYTICS_GROUP_PREFIX: `analytics${runId}` } : {}),
           ...(service.name === 'customers' ? customerKeys(root, ephemeral) : {}),
         });
         gatewayEnv[`SUBGRAPH_${stem(service.name)}_URL`] = `${url}/graphql`;
