@@ -323,7 +323,10 @@ ensure_ferretdb() {
   t0="$(now_ms)"
   if [ "$FERRETDB_BACKEND" = postgresql ]; then
     ensure_postgres
-    backend=(-postgresql-url "postgres://postgres@127.0.0.1:$POSTGRES_PORT/ferretdb")
+    # FerretDB's own pool default is 50 PostgreSQL connections; a burst of more concurrent requests than
+    # that (a read model's batch) wedged it for good: every connection idle, every request waiting.
+    # PostgreSQL here allows 300.
+    backend=(-postgresql-url "postgres://postgres@127.0.0.1:$POSTGRES_PORT/ferretdb?pool_max_conns=200")
   fi
   if pid="$(running_pid ferretdb "$ports")"; then
     adopt ferretdb "$pid" "$MONGO_TIMEOUT" "$t0" ferretdb_ready

@@ -12,6 +12,9 @@ export class PoisonEventError extends Error {
 export interface ProcessedEvents {
   has(eventId: string): Promise<boolean>;
   add(eventId: string): Promise<void>;
+  /** The ids among `eventIds` already handled. */
+  hasAny(eventIds: string[]): Promise<Set<string>>;
+  addAll(eventIds: string[]): Promise<void>;
 }
 
 /** Processed-event ids in the consuming service's own database (`processed_events`). */
@@ -36,6 +39,31 @@ export class MongoProcessedEvents implements ProcessedEvents {
       if ((error as { code?: number }).code !== 11000) throw error;
     }
   }
+
+  // One lookup per id, 16 at a time: FerretDB v1 serves `_id` equality from the index but scans for
+  // `$in`, and more concurrent requests than its PostgreSQL pool holds can wedge it.
+  async hasAny(eventIds: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < eventIds.length; i += 16) {
+      const chunk = eventIds.slice(i, i + 16);
+      const seen = await Promise.all(chunk.map((id) => this.has(id)));
+      chunk.forEach((id, k) => seen[k] && found.add(id));
+    }
+    return found;
+  }
+
+  async addAll(eventIds: string[]): Promise<void> {
+    if (!eventIds.length) return;
+    const processedAt = new Date();
+    try {
+      await this.collection.insertMany(eventIds.map((eventId) => ({ _id: `${this.groupId}:${eventId}`, groupId: this.groupId, eventId, processedAt })), { ordered: false });
+    } catch (error) {
+      // Ids recorded before (a redelivered batch) are duplicates; the rest were inserted.
+      const errors = (error as { writeErrors?: Array<{ code?: number }> | { code?: number } }).writeErrors;
+      const list = Array.isArray(errors) ? errors : errors ? [errors] : [];
+      if (!list.length || list.some((e) => e.code !== 11000)) throw error;
+    }
+  }
 }
 
 export interface EventConsumerOptions {
@@ -45,6 +73,14 @@ export interface EventConsumerOptions {
   /** Event types to handle; others on the same topics are skipped (and committed). */
   types?: string[];
   handle: (event: CloudEvent) => Promise<void>;
+  /**
+   * Handles the new events of up to `maxBatch` messages of one partition at once (in partition order,
+   * duplicates and other types already removed): for read models that fold many events into a few
+   * documents. If it fails for good, the events are handled one by one with `handle`, so a poison
+   * event is parked alone.
+   */
+  handleBatch?: (events: CloudEvent[]) => Promise<void>;
+  maxBatch?: number;
   processed: ProcessedEvents;
   logger: Logger;
   /** Attempts for an error that may pass (e.g. the database briefly away) before the message is parked. */
@@ -80,6 +116,7 @@ export class EventConsumer {
       groupId,
       topics,
       onMessage: (message) => this.onMessage(message),
+      ...(this.options.handleBatch ? { onBatch: (messages: DeliveredMessage[]) => this.onBatch(messages), maxBatch: this.options.maxBatch } : {}),
       onReadyChange: (ready) => {
         this.ready = ready;
       },
@@ -119,6 +156,44 @@ export class EventConsumer {
       }
     }
     await processed.add(event.id);
+  }
+
+  private async onBatch(messages: DeliveredMessage[]): Promise<void> {
+    const { logger, processed, types } = this.options;
+    const handleBatch = this.options.handleBatch!;
+    const parsed: Array<{ message: DeliveredMessage; event: CloudEvent }> = [];
+    for (const message of messages) {
+      try {
+        const event = parseEvent(message.value);
+        if (!types || types.includes(event.type)) parsed.push({ message, event });
+      } catch (error) {
+        if (error instanceof InvalidEventError) await this.deadLetter(message, error);
+        else throw error;
+      }
+    }
+    const done = await processed.hasAny([...new Set(parsed.map((p) => p.event.id))]);
+    const fresh: typeof parsed = [];
+    for (const item of parsed) {
+      if (done.has(item.event.id)) continue;
+      done.add(item.event.id); // the same event twice in one batch
+      fresh.push(item);
+    }
+    if (!fresh.length) return;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await handleBatch(fresh.map((f) => f.event));
+        await processed.addAll(fresh.map((f) => f.event.id));
+        return;
+      } catch (error) {
+        if (error instanceof PoisonEventError || attempt >= this.maxAttempts) {
+          logger.warn({ err: error, events: fresh.length }, 'batch failed; handling its events one by one');
+          for (const { message } of fresh) await this.onMessage(message);
+          return;
+        }
+        logger.warn({ err: error, events: fresh.length, attempt }, 'batch handler failed; retrying');
+        await new Promise((r) => setTimeout(r, this.retryDelayMs * 2 ** (attempt - 1)));
+      }
+    }
   }
 
   private async deadLetter(message: DeliveredMessage, error: Error, event?: CloudEvent): Promise<void> {

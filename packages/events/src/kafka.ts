@@ -2,7 +2,7 @@
  * The only module that imports kafkajs. Everything else speaks in CloudEvents and the small
  * interfaces below, so replacing the client (kafkajs is in maintenance mode upstream) touches this file.
  */
-import { Kafka, logLevel, type Admin, type Consumer, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type Producer, type LogEntry, type KafkaMessage } from 'kafkajs';
 import type { Logger } from '@crm/logger';
 import { CLOUDEVENTS_CONTENT_TYPE, DEFAULT_TOPIC_PREFIX, topicFor, type CloudEvent } from './envelope.js';
 
@@ -151,14 +151,18 @@ export class KafkaClient {
   }
 
   /**
-   * Runs a consumer group with manual offset commits: an offset is committed only when
-   * `onMessage` resolves, so a crash before that redelivers the message.
+   * Runs a consumer group with manual offset commits: an offset is committed only when `onMessage`
+   * (or `onBatch`, for up to `maxBatch` messages of one partition at a time) resolves, so a crash
+   * before that redelivers the message(s).
    */
   async consume(options: {
     groupId: string;
     topics: string[];
     fromBeginning?: boolean;
     onMessage: (message: DeliveredMessage) => Promise<void>;
+    /** Handles several messages of one partition at once (in partition order); one commit per call. */
+    onBatch?: (messages: DeliveredMessage[]) => Promise<void>;
+    maxBatch?: number;
     onReadyChange: (ready: boolean) => void;
   }): Promise<{ stop: () => Promise<void> }> {
     // metadataMaxAge 10 s (kafkajs: 5 min): a group that joined while a fresh topic's partitions had no
@@ -174,24 +178,40 @@ export class KafkaClient {
     consumer.on(consumer.events.STOP, () => options.onReadyChange(false));
     await consumer.connect();
     await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ topic, partition, message }) => {
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(message.headers ?? {})) {
-          if (value !== undefined) headers[name] = Array.isArray(value) ? String(value[0]) : String(value);
-        }
-        await options.onMessage({
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? null,
-          value: message.value,
-          headers,
-        });
-        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
-      },
-    });
+    const delivered = (topic: string, partition: number, message: KafkaMessage): DeliveredMessage => {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(message.headers ?? {})) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? String(value[0]) : String(value);
+      }
+      return { topic, partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value, headers };
+    };
+    const onBatch = options.onBatch;
+    if (onBatch) {
+      const maxBatch = options.maxBatch ?? 200;
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          for (let i = 0; i < batch.messages.length; i += maxBatch) {
+            if (!isRunning() || isStale()) return;
+            const chunk = batch.messages.slice(i, i + maxBatch);
+            await onBatch(chunk.map((m) => delivered(batch.topic, batch.partition, m)));
+            const last = chunk.at(-1)!.offset;
+            resolveOffset(last);
+            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+            await heartbeat();
+          }
+        },
+      });
+    } else {
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ topic, partition, message }) => {
+          await options.onMessage(delivered(topic, partition, message));
+          await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+        },
+      });
+    }
     return {
       stop: async () => {
         this.consumers.delete(consumer);

@@ -91,3 +91,78 @@ describe('EventConsumer against real Kafka', () => {
     expect(handled.some((e) => e.id === poison.id)).toBe(false);
   });
 });
+
+describe('EventConsumer in batches against real Kafka', () => {
+  const batchEntity = uniqueName('batch').replace(/_/g, '-');
+  const batchTopic = `crm.${batchEntity}`;
+  const batches: string[][] = [];
+  const singles: string[] = [];
+  const poisonOf = (event: CloudEvent) => Boolean((event.data as { poison?: boolean }).poison);
+  const batched = new EventConsumer({
+    client,
+    groupId: uniqueName('batch-group'),
+    topics: [batchTopic],
+    processed: new MongoProcessedEvents(connection, 'batch-group'),
+    logger,
+    retryDelayMs: 10,
+    maxAttempts: 2,
+    maxBatch: 50,
+    handleBatch: async (events) => {
+      if (events.some(poisonOf)) throw new PoisonEventError('a poison event in the batch');
+      batches.push(events.map((e) => e.id));
+    },
+    handle: async (event) => {
+      if (poisonOf(event)) throw new PoisonEventError('cannot use this event');
+      singles.push(event.id);
+    },
+  });
+  const makeIn = (data: Record<string, unknown>, subject = 'agg-b') => createEvent({ source: '/test', type: `${batchEntity}.happened`, subject, data });
+  let parked: Awaited<ReturnType<typeof collect>>;
+
+  beforeAll(async () => {
+    parked = await collect(client, [deadLetterTopicFor(batchTopic)]);
+    // Published before the consumer starts, so they wait in the partition and arrive together.
+    const events = Array.from({ length: 120 }, (_, n) => makeIn({ n }));
+    await client.ensureTopics([batchTopic]);
+    await publisher.publish([...events, events[0]!, events[1]!]);
+    await batched.start();
+  });
+
+  afterAll(async () => {
+    await batched.stop();
+    await parked.stop();
+  });
+
+  it('hands waiting events over in batches of at most maxBatch, each event once, in partition order', async () => {
+    await eventually(async () => batches.flat().length >= 120, 20_000);
+    expect(batches.flat()).toHaveLength(120);
+    expect(new Set(batches.flat()).size).toBe(120);
+    expect(Math.max(...batches.map((b) => b.length))).toBeGreaterThan(1);
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(50);
+    const processed = connection.collection('processed_events');
+    expect(await processed.countDocuments({ groupId: 'batch-group' })).toBe(120);
+  });
+
+  it('skips events handled in an earlier batch', async () => {
+    const again = batches.flat().slice(0, 3);
+    const sentinel = makeIn({ n: 'sentinel' });
+    const replayed = await connection.collection('processed_events').find({ groupId: 'batch-group', eventId: { $in: again } }).toArray();
+    expect(replayed).toHaveLength(3);
+    // The first three events again (same ids), then a new one: only the new one is handled.
+    const originals = Array.from({ length: 3 }, (_, n) => ({ ...makeIn({ n }), id: again[n]! }));
+    await publisher.publish([...originals, sentinel]);
+    await eventually(async () => batches.flat().includes(sentinel.id), 10_000);
+    expect(batches.flat().filter((id) => again.includes(id))).toHaveLength(3);
+  });
+
+  it('handles a batch holding a poison event one by one: the poison is parked, the others handled', async () => {
+    const good = [makeIn({ n: 'g1' }), makeIn({ n: 'g2' })];
+    const poison = makeIn({ poison: true });
+    await client.send([{ topic: batchTopic, key: 'agg-b', value: 'not json either' }]);
+    await publisher.publish([good[0]!, poison, good[1]!]);
+    await eventually(async () => good.every((g) => singles.includes(g.id) || batches.flat().includes(g.id)), 10_000);
+    const reasons = await eventually(async () => (parked.messages.length >= 2 ? parked.messages.map((m) => m.headers['x-dlq-reason']) : undefined), 10_000);
+    expect(reasons).toEqual(['InvalidEventError: Message is not JSON', 'PoisonEventError: cannot use this event']);
+    expect([...singles, ...batches.flat()]).not.toContain(poison.id);
+  });
+});

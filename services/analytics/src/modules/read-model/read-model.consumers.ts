@@ -20,11 +20,12 @@ export class ReadModelConsumers {
     private readonly options: { client: KafkaClient; connection: Connection; logger: Logger; groupPrefix: string },
   ) {}
 
-  create(name: string, topicsOf: string[], types: string[], handle: (event: CloudEvent) => Promise<void>): EventConsumer {
+  /** `handleBatch`, when given, takes up to 50 events of one partition at once (see EventConsumer). */
+  create(name: string, topicsOf: string[], types: string[], handle: (event: CloudEvent) => Promise<void>, handleBatch?: (events: CloudEvent[]) => Promise<void>): EventConsumer {
     const { client, connection, logger, groupPrefix } = this.options;
     const groupId = `${groupPrefix}.${name}`;
     const topics = [...new Set(topicsOf.map((entity) => client.topicFor(`${entity}.any`)))];
-    const consumer = new EventConsumer({ client, groupId, topics, types, processed: new MongoProcessedEvents(connection, groupId), logger: logger.child({ consumer: groupId }), handle });
+    const consumer = new EventConsumer({ client, groupId, topics, types, processed: new MongoProcessedEvents(connection, groupId), logger: logger.child({ consumer: groupId }), handle, ...(handleBatch ? { handleBatch, maxBatch: 50 } : {}) });
     this.registered.push({ consumer, groupId, topics });
     return consumer;
   }

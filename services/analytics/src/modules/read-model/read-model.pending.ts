@@ -68,3 +68,70 @@ export async function settlePending(connection: Connection, factCollection: stri
   await connection.collection(factCollection).updateOne({ _id: fact._id, version: fact.version } as never, { $set: { pending: [] } } as never);
   for (const change of pending) await connection.collection(change.collection).updateOne({ _id: change.key } as never, { $pullAll: { ops: [change.opId] } } as never);
 }
+
+interface TargetGroup {
+  collection: string;
+  key: string;
+  inc: Record<string, number>;
+  max: Record<string, Date>;
+  min: Record<string, Date>;
+  changes: PendingChange[];
+}
+
+function writeErrorsOf(error: unknown): Array<{ index: number; code?: number }> {
+  const errors = (error as { writeErrors?: unknown }).writeErrors;
+  return (Array.isArray(errors) ? errors : errors ? [errors] : []) as Array<{ index: number; code?: number }>;
+}
+
+/**
+ * {@link settlePending} for many facts at once (a batch of events): the changes to one target document
+ * are merged into one update (the sum of the increments, the latest `$max`, the earliest `$min`, every op
+ * id pushed), one bulk write per collection. The merged update only applies where the target holds none
+ * of its op ids; where it holds some (a retry after a crash that had applied part), the merged update
+ * finds nothing, its upsert collides on `_id`, and each change is applied on its own as in
+ * {@link settlePending}, skipping those already there.
+ */
+export async function settlePendingMany(connection: Connection, factCollection: string, facts: FactWithPending[], hooks: SettleHooks = {}): Promise<void> {
+  const withPending = facts.filter((f) => f.pending?.length);
+  if (!withPending.length) return;
+  const groups = new Map<string, TargetGroup>();
+  for (const change of withPending.flatMap((f) => f.pending!)) {
+    const id = `${change.collection}\u0000${change.key}`;
+    const group = groups.get(id) ?? { collection: change.collection, key: change.key, inc: {}, max: {}, min: {}, changes: [] };
+    for (const [path, n] of Object.entries(change.inc ?? {})) group.inc[path] = (group.inc[path] ?? 0) + n;
+    for (const [path, d] of Object.entries(change.max ?? {})) if (!group.max[path] || d > group.max[path]) group.max[path] = d;
+    for (const [path, d] of Object.entries(change.min ?? {})) if (!group.min[path] || d < group.min[path]) group.min[path] = d;
+    group.changes.push(change);
+    groups.set(id, group);
+  }
+  const byCollection = new Map<string, TargetGroup[]>();
+  for (const group of groups.values()) byCollection.set(group.collection, [...(byCollection.get(group.collection) ?? []), group]);
+  for (const [collection, list] of byCollection) {
+    const writes = list.map((g) => {
+      const opIds = g.changes.map((c) => c.opId);
+      const inc = Object.entries(g.inc).filter(([, n]) => n !== 0);
+      const update: Record<string, unknown> = { $push: { ops: { $each: opIds } } };
+      if (inc.length) update.$inc = Object.fromEntries(inc.map(([path, n]) => [path.replaceAll('/', '.'), n]));
+      if (Object.keys(g.max).length) update.$max = g.max;
+      if (Object.keys(g.min).length) update.$min = g.min;
+      return { updateOne: { filter: { _id: g.key, ops: { $nin: opIds } }, update, upsert: true } };
+    });
+    let collided: number[] = [];
+    try {
+      await connection.collection(collection).bulkWrite(writes as never, { ordered: false });
+    } catch (error) {
+      const errors = writeErrorsOf(error);
+      if (!errors.length || errors.some((e) => !isDuplicateKey(e))) throw error;
+      collided = errors.map((e) => e.index);
+    }
+    for (const index of collided) for (const change of list[index]!.changes) await applyChange(connection, change);
+  }
+  for (const group of groups.values()) {
+    const recompute = group.changes.find((c) => c.recompute);
+    if (recompute) await hooks.recompute?.(recompute);
+  }
+  await connection.collection(factCollection).bulkWrite(withPending.map((f) => ({ updateOne: { filter: { _id: f._id, version: f.version }, update: { $set: { pending: [] } } } })) as never, { ordered: false });
+  for (const [collection, list] of byCollection) {
+    await connection.collection(collection).bulkWrite(list.map((g) => ({ updateOne: { filter: { _id: g.key }, update: { $pullAll: { ops: g.changes.map((c) => c.opId) } } } })) as never, { ordered: false });
+  }
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PoisonEventError, type CloudEvent, type EventConsumer } from '@crm/events';
 import type { Connection } from '@crm/mongo';
-import { incDiff, settlePending, type PendingChange } from '../read-model/read-model.pending.js';
+import { incDiff, settlePending, settlePendingMany, type PendingChange } from '../read-model/read-model.pending.js';
 import type { ReadModelConsumerFactory } from '../read-model/read-model.consumers.js';
 import { utcSlotOf } from '../read-model/zoned-time.js';
 import { CUSTOMER_VALUES, recomputeOrderDates } from '../customer-value/customer-value.model.js';
@@ -64,22 +64,17 @@ export function changesBetween(opPrefix: string, before: Contribution | null, af
   return changes;
 }
 
-/**
- * Folds one order event into the order facts and, through them, into sales days and customer values.
- * Idempotent and order-safe per order: an event whose version is not newer than the fact's only
- * finishes the fact's pending changes.
- */
-export async function applyOrderEvent(models: SalesModels, connection: Connection, event: CloudEvent): Promise<void> {
+type OrderData = z.infer<typeof orderData>;
+
+function parseOrder(event: CloudEvent): OrderData {
   const parsed = orderData.safeParse(event.data);
   if (!parsed.success) throw new PoisonEventError(`${event.type} ${event.id}: ${parsed.error.issues.map((i) => i.path.join('.') || 'data').join(', ')} invalid`);
-  const data = parsed.data;
-  const settle = (fact: OrderFactRecord) => settlePending(connection, ORDER_FACTS, fact, { recompute: (change) => recomputeOrderDates(connection, change.key) });
-  const existing = await models.orderFacts.findById(data.orderId).lean<OrderFactRecord>().exec();
-  if (existing && existing.version >= data.version) return settle(existing);
-  if (existing?.pending?.length) await settle(existing);
+  return parsed.data;
+}
 
-  const placedAt = existing?.placedAt ?? new Date(event.time ?? Date.now());
-  const next: Omit<OrderFactRecord, 'pending'> = {
+/** The fact after one event (no pending changes yet); `previous` gives the instant the order was placed. */
+function nextFact(previous: Pick<OrderFactRecord, 'placedAt'> | null, data: OrderData, event: CloudEvent): Omit<OrderFactRecord, 'pending'> {
+  const fact: Omit<OrderFactRecord, 'pending'> = {
     _id: data.orderId,
     version: data.version,
     customerId: data.customerId,
@@ -91,13 +86,30 @@ export async function applyOrderEvent(models: SalesModels, connection: Connectio
     currency: data.currency,
     totalMinor: data.totals.total.amountMinor,
     lines: data.lines.map((l) => ({ productId: l.productId, quantity: l.quantity, lineTotalMinor: l.lineTotal.amountMinor })),
-    placedAt,
+    placedAt: previous?.placedAt ?? new Date(event.time ?? Date.now()),
     counted: isCounted(data.status, data.paymentStatus),
     contribution: null,
     updatedAt: new Date(event.time ?? Date.now()),
   };
-  next.contribution = contributionOf(next);
-  const pending = changesBetween(`${data.orderId}:${data.version}`, existing?.contribution ?? null, next.contribution, placedAt);
+  fact.contribution = contributionOf(fact);
+  return fact;
+}
+
+const settleHooks = (connection: Connection) => ({ recompute: (change: PendingChange) => recomputeOrderDates(connection, change.key) });
+
+/**
+ * Folds one order event into the order facts and, through them, into sales days and customer values.
+ * Idempotent and order-safe per order: an event whose version is not newer than the fact's only
+ * finishes the fact's pending changes.
+ */
+export async function applyOrderEvent(models: SalesModels, connection: Connection, event: CloudEvent): Promise<void> {
+  const data = parseOrder(event);
+  const settle = (fact: OrderFactRecord) => settlePending(connection, ORDER_FACTS, fact, settleHooks(connection));
+  const existing = await models.orderFacts.findById(data.orderId).lean<OrderFactRecord>().exec();
+  if (existing && existing.version >= data.version) return settle(existing);
+  if (existing?.pending?.length) await settle(existing);
+  const next = nextFact(existing, data, event);
+  const pending = changesBetween(`${data.orderId}:${data.version}`, existing?.contribution ?? null, next.contribution, next.placedAt);
   const fact: OrderFactRecord = { ...next, pending };
   if (existing) {
     const written = await models.orderFacts.collection.updateOne({ _id: data.orderId, version: existing.version } as never, { $set: fact } as never);
@@ -108,6 +120,48 @@ export async function applyOrderEvent(models: SalesModels, connection: Connectio
   await settle(fact);
 }
 
+/**
+ * {@link applyOrderEvent} for a batch of one partition's events: each order's events are folded in
+ * memory (newest version wins), its facts written in one bulk write, and the changes to sales days and
+ * customer values merged per document (a busy day is one update per batch, not one per order). The
+ * same op ids as event by event (`<order>:<version>`), so a retry or a later single event stays exact.
+ */
+export async function applyOrderEvents(models: SalesModels, connection: Connection, events: CloudEvent[]): Promise<void> {
+  const byOrder = new Map<string, Array<{ event: CloudEvent; data: OrderData }>>();
+  for (const event of events) {
+    const data = parseOrder(event);
+    byOrder.set(data.orderId, [...(byOrder.get(data.orderId) ?? []), { event, data }]);
+  }
+  // One lookup per order, 16 at a time: FerretDB v1 serves `_id` equality from the index but scans for
+  // `$in`, and more concurrent requests than its PostgreSQL pool holds can wedge it.
+  const existing = new Map<string, OrderFactRecord | null>();
+  const ids = [...byOrder.keys()];
+  for (let i = 0; i < ids.length; i += 16) {
+    const chunk = ids.slice(i, i + 16);
+    const found = await Promise.all(chunk.map((id) => models.orderFacts.findById(id).lean<OrderFactRecord>().exec()));
+    chunk.forEach((id, k) => existing.set(id, found[k] ?? null));
+  }
+  // Changes a crash left behind are finished first, so each fact's contribution below is what counts now.
+  const leftovers = [...existing.values()].filter((f): f is OrderFactRecord => Boolean(f?.pending?.length));
+  await settlePendingMany(connection, ORDER_FACTS, leftovers, settleHooks(connection));
+
+  const writes: unknown[] = [];
+  const facts: OrderFactRecord[] = [];
+  for (const [orderId, list] of byOrder) {
+    const before = existing.get(orderId) ?? null;
+    let current: Omit<OrderFactRecord, 'pending'> | null = before;
+    for (const { event, data } of list) if (!current || data.version > current.version) current = nextFact(current, data, event);
+    if (!current || current === before) continue;
+    const fact: OrderFactRecord = { ...current, pending: changesBetween(`${orderId}:${current.version}`, before?.contribution ?? null, current.contribution, current.placedAt) };
+    writes.push(before ? { updateOne: { filter: { _id: orderId, version: before.version }, update: { $set: fact } } } : { insertOne: { document: fact } });
+    facts.push(fact);
+  }
+  if (!writes.length) return;
+  const result = await models.orderFacts.collection.bulkWrite(writes as never, { ordered: false });
+  if (result.matchedCount + result.insertedCount !== writes.length) throw new Error('order facts changed while a batch was written; retrying');
+  await settlePendingMany(connection, ORDER_FACTS, facts, settleHooks(connection));
+}
+
 export function createSalesConsumer(factory: ReadModelConsumerFactory, models: SalesModels, connection: Connection): EventConsumer {
-  return factory.create('sales', ['order'], ORDER_EVENT_TYPES, (event) => applyOrderEvent(models, connection, event));
+  return factory.create('sales', ['order'], ORDER_EVENT_TYPES, (event) => applyOrderEvent(models, connection, event), (events) => applyOrderEvents(models, connection, events));
 }
