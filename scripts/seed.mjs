@@ -16,11 +16,11 @@ export const DEMO_USERS = [
 ];
 
 const CUSTOMERS = [
-  { name: 'Zhang Wei', email: 'zhang.wei@example.cn', phones: [{ number: '+86 138 0013 8000' }], organization: 'Tsinghua University', lifecycleStage: 'CUSTOMER', source: 'trade show', tags: ['edu', 'vip'] },
+  { name: 'Zhang Wei', email: 'zhang.wei@example.cn', phones: [{ number: '+86 138 0013 8000' }], organization: 'Tsinghua University', lifecycleStage: 'CUSTOMER', source: 'trade show', tags: ['edu', 'vip'], address: { country: 'CN', province: '北京', city: '北京' } },
   { name: 'Wang Fang', email: 'wang.fang@example.cn', organization: 'Peking University', lifecycleStage: 'PROSPECT', source: 'website', tags: ['edu'] },
-  { name: 'Li Qiang', email: 'li.qiang@example.cn', organization: 'Huaxin Trading Co.', lifecycleStage: 'LOYAL', source: 'referral', tags: ['wholesale'] },
+  { name: 'Li Qiang', email: 'li.qiang@example.cn', organization: 'Huaxin Trading Co.', lifecycleStage: 'LOYAL', source: 'referral', tags: ['wholesale'], address: { country: 'CN', province: '上海', city: '上海' } },
   { name: 'Liu Yang', phones: [{ number: '+86 139 1000 2000' }], organization: 'Fudan University', lifecycleStage: 'LEAD', source: 'campaign' },
-  { name: 'Chen Jing', email: 'chen.jing@example.cn', organization: 'Shenzhen Bright Tech', lifecycleStage: 'CUSTOMER', source: 'website', tags: ['tech'] },
+  { name: 'Chen Jing', email: 'chen.jing@example.cn', organization: 'Shenzhen Bright Tech', lifecycleStage: 'CUSTOMER', source: 'website', tags: ['tech'], address: { country: 'CN', province: '广东', city: '深圳' } },
   { name: 'Yang Min', email: 'yang.min@example.cn', organization: 'Zhejiang University', lifecycleStage: 'CHURNED', source: 'phone' },
 ];
 const PRODUCTS = [
@@ -62,7 +62,21 @@ export async function seedDemoData({ gatewayUrl, keycloakUrl, realm = 'crm' }) {
     customerIds.push(data.createCustomer.id);
   }
   const manager = await as('sales.manager');
-  for (const input of PRODUCTS) await manager('mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }', { input });
+  const productIds = [];
+  for (const input of PRODUCTS) {
+    const { createProduct } = await manager('mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }', { input });
+    await manager('mutation($input: ReceiveStockInput!) { receiveStock(input: $input) { onHand } }', { input: { productId: createProduct.id, quantity: 100 } });
+    productIds.push(createProduct.id);
+  }
+  // A few orders, so the sales reports, customer values and products bought together have something to show.
+  const orders = [
+    [0, [[0, 2], [2, 1]], 'SPRING'], [2, [[1, 1]], null], [4, [[0, 1], [2, 1]], null], [0, [[1, 1]], null], [2, [[0, 3]], 'SPRING'],
+  ];
+  for (const [customer, lines, campaignCode] of orders) {
+    await rep('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', {
+      input: { customerId: customerIds[customer], currency: 'CNY', lines: lines.map(([product, quantity]) => ({ productId: productIds[product], quantity })), ...(campaignCode ? { campaignCode } : {}) },
+    });
+  }
   // A demo service queue with both agents: technical and after-sales tickets are handed to them in turn.
   const userIdOf = async (username) => JSON.parse(Buffer.from((await login(keycloakUrl, realm, username)).split('.')[1], 'base64url').toString()).sub;
   const serviceManager = await as('service.manager');

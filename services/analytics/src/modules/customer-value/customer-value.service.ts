@@ -1,5 +1,6 @@
 import { requireRole, Role, type AuthUser } from '@crm/auth';
 import { appendEvents } from '@crm/events';
+import { minorUnitDigits } from '@crm/money';
 import type { PerKeySerializer } from '@crm/mongo';
 import { ReportException } from '../report/report.errors.js';
 import { boundedInt, currencyArg } from '../report/report.range.js';
@@ -187,7 +188,7 @@ export class CustomerValueService {
     const currency = currencyArg(args.currency, this.options.currency);
     const byOrders = ORDER_BANDS.map(([band]) => ({ band, customers: 0, amount: { amountMinor: 0, currency } }));
     const byAmount = AMOUNT_BANDS_MAJOR.map(([band]) => ({ band, customers: 0, amount: { amountMinor: 0, currency } }));
-    const minorPerMajor = 100;
+    const minorPerMajor = 10 ** minorUnitDigits(currency);
     for await (const v of this.models.customerValues.find({ orders: { $gt: 0 } }, { orders: 1, amount: 1 }).lean<CustomerValueRecord[]>().cursor()) {
       const spent = v.amount?.[currency] ?? 0;
       const o = ORDER_BANDS.findIndex(([, lo, hi]) => v.orders! >= lo && v.orders! <= hi);
