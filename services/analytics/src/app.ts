@@ -50,7 +50,7 @@ export async function startAnalytics(env: AnalyticsEnv, options: { handleSignals
       const values = customerValueModels(connection);
       const tickets = ticketFactModel(connection);
       const funnel = funnelModels(connection);
-      const salesReports = new SalesReportService(sales, env.REPORTING_CURRENCY);
+      const salesReports = new SalesReportService(sales, env.REPORTING_CURRENCY, env.ANALYTICS_TIME_ZONES);
       const serviceReports = new ServiceReportService(tickets);
       const customerValues = new CustomerValueService(values, serviceReports, { currency: env.REPORTING_CURRENCY, lifespanYears: env.CLV_LIFESPAN_YEARS }, new PerKeySerializer());
       relay.register(values.customerChurn, { serializer: customerValues.churnSerial });
@@ -60,7 +60,7 @@ export async function startAnalytics(env: AnalyticsEnv, options: { handleSignals
       scheduler = new Scheduler([customerValueJob(customerValues, claims, slotMs), patternsJob(patterns, claims, slotMs)], { intervalMs: env.ANALYTICS_JOB_INTERVAL_MS, logger });
       const consumers = [
         createCustomerConsumer(factory, values),
-        createSalesConsumer(factory, sales, connection),
+        createSalesConsumer(factory, sales, connection, env.ANALYTICS_TIME_ZONES),
         createTicketConsumer(factory, tickets),
         createFunnelConsumer(factory, funnel),
       ];

@@ -1,4 +1,5 @@
 import { serviceEnvSchema, z } from '@crm/env';
+import { isTimeZone } from './modules/read-model/zoned-time.js';
 
 export const analyticsEnvSchema = serviceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4005),
@@ -11,6 +12,15 @@ export const analyticsEnvSchema = serviceEnvSchema.extend({
   CLV_LIFESPAN_YEARS: z.coerce.number().positive().max(50).default(3),
   /** How often RFM boundaries, churn risks and patterns are recomputed (0: never by timer). */
   ANALYTICS_JOB_INTERVAL_MS: z.coerce.number().int().min(0).default(15 * 60_000),
+  /**
+   * Zones whose local days, months and years are kept as ready sums (`sales_periods`): a sales trend in
+   * one of them reads one small document per period; other zones are summed from 15-minute slots.
+   */
+  ANALYTICS_TIME_ZONES: z
+    .string()
+    .default('Asia/Shanghai')
+    .transform((v) => [...new Set(v.split(',').map((z) => z.trim()).filter(Boolean))])
+    .refine((zones) => zones.length > 0 && zones.length <= 5 && zones.every(isTimeZone), 'One to five IANA time zones, comma-separated (e.g. Asia/Shanghai,UTC)'),
   /** Products bought together are counted over the orders of this many days back. */
   PATTERNS_WINDOW_DAYS: z.coerce.number().int().min(1).max(3660).default(365),
   /** k of the customer clusters (k-means on RFM). */

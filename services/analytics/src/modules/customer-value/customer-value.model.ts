@@ -3,6 +3,8 @@ import type { CloudEvent } from '@crm/events';
 
 export const CUSTOMER_FACTS = 'customer_facts';
 export const CUSTOMER_VALUES = 'customer_values';
+/** A customer's orders per month, apart from `customer_values` so RFM reads stay small (FerretDB reads whole documents). */
+export const CUSTOMER_MONTHS = 'customer_months';
 export const RFM_MODELS = 'rfm_models';
 
 /** What analytics knows of a customer from `customer.*` (newest `version` wins; merges and deletes followed). */
@@ -38,13 +40,14 @@ export type ChurnLevel = 'LOW' | 'MEDIUM' | 'HIGH';
 
 /**
  * A customer's purchase aggregates, kept by the sales read model's pending changes (additive, so a
- * cancelled or re-pointed order is simply taken away again): `orders`, `amount.<CUR>` and per month
- * `m.<YYYYMM>.n` / `m.<YYYYMM>.<CUR>`; first and last order instants.
+ * cancelled or re-pointed order is simply taken away again): `orders`, `amount.<CUR>`; first and last
+ * order instants. Per month (`m.<YYYYMM>.n` / `m.<YYYYMM>.<CUR>`) in `customer_months`.
  */
 export interface CustomerValueRecord {
   _id: string;
   orders?: number;
   amount?: Record<string, number>;
+  /** From `customer_months` (joined when the churn risk needs it). */
   m?: Record<string, Record<string, number>>;
   firstOrderAt?: Date | null;
   lastOrderAt?: Date | null;
@@ -94,6 +97,14 @@ const customerValueSchema = new Schema<CustomerValueRecord>(
   { collection: CUSTOMER_VALUES, versionKey: false },
 );
 
+export interface CustomerMonthsRecord {
+  _id: string;
+  m?: Record<string, Record<string, number>>;
+  ops?: string[];
+}
+
+const customerMonthsSchema = new Schema<CustomerMonthsRecord>({ _id: String, m: Schema.Types.Mixed, ops: [String] }, { collection: CUSTOMER_MONTHS, versionKey: false });
+
 const customerChurnSchema = new Schema<CustomerChurnRecord>(
   { _id: String, score: Number, level: String, reasons: [String], computedAt: Date, pendingEvents: { type: [Schema.Types.Mixed], default: [] } },
   { collection: CUSTOMER_CHURN, versionKey: false },
@@ -109,6 +120,7 @@ export function customerValueModels(connection: Connection) {
   return {
     customerFacts: connection.model<CustomerFactRecord>('CustomerFact', customerFactSchema) as Model<CustomerFactRecord>,
     customerValues: connection.model<CustomerValueRecord>('CustomerValue', customerValueSchema) as Model<CustomerValueRecord>,
+    customerMonths: connection.model<CustomerMonthsRecord>('CustomerMonths', customerMonthsSchema) as Model<CustomerMonthsRecord>,
     customerChurn: connection.model<CustomerChurnRecord>('CustomerChurn', customerChurnSchema) as Model<CustomerChurnRecord>,
     rfmModels: connection.model<RfmModelRecord>('RfmModel', rfmModelSchema) as Model<RfmModelRecord>,
   };

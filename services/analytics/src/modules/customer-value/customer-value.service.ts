@@ -1,13 +1,13 @@
 import { requireRole, Role, type AuthUser } from '@crm/auth';
 import { appendEvents } from '@crm/events';
 import { minorUnitDigits } from '@crm/money';
-import type { PerKeySerializer } from '@crm/mongo';
+import { findByIds, type PerKeySerializer } from '@crm/mongo';
 import { ReportException } from '../report/report.errors.js';
 import { boundedInt, currencyArg } from '../report/report.range.js';
 import type { ServiceReportService } from '../service-report/service-report.service.js';
 import { churnRiskRaised } from './customer-value.events.js';
 import { churnRisk, CHURN_LEVELS, lifetimeValueMinor, quintileBounds, rfmRawOf, rfmScore, type ChurnRisk, type RfmScore } from './customer-value.formulas.js';
-import type { ChurnLevel, CustomerChurnRecord, CustomerFactRecord, CustomerValueModels, CustomerValueRecord, RfmModelRecord } from './customer-value.model.js';
+import type { ChurnLevel, CustomerChurnRecord, CustomerFactRecord, CustomerMonthsRecord, CustomerValueModels, CustomerValueRecord, RfmModelRecord } from './customer-value.model.js';
 
 export const VALUE_READERS = [Role.ANALYST, Role.SALES_MANAGER, Role.SERVICE_MANAGER, Role.MARKETER] as const;
 /** Customer.value is also shown to reps and agents next to a customer they can already see. */
@@ -67,12 +67,13 @@ export class CustomerValueService {
   /** `Customer.value`: figures as of now (RFM scores against the last computed quintiles). */
   async valueOf(user: AuthUser, customerId: string, now = new Date()): Promise<CustomerValueView> {
     requireRole(user, CUSTOMER_VALUE_READERS);
-    const [value, model, signals] = await Promise.all([
+    const [value, months, model, signals] = await Promise.all([
       this.models.customerValues.findById(customerId).lean<CustomerValueRecord>().exec(),
+      this.models.customerMonths.findById(customerId, { ops: 0 }).lean<CustomerMonthsRecord>().exec(),
       this.model(this.options.currency),
       this.service.signals([customerId]),
     ]);
-    return this.view(value ?? { _id: customerId }, model, signals.get(customerId), now);
+    return this.view({ ...(value ?? { _id: customerId }), m: months?.m ?? {} }, model, signals.get(customerId), now);
   }
 
   /** The customers with the best RFM score (ties: more spent first, then id). */
@@ -88,7 +89,12 @@ export class CustomerValueService {
       scored.push({ value, score: rfmScore(raw, model).score, spent: raw.monetaryMinor });
     }
     scored.sort((a, b) => b.score - a.score || b.spent - a.spent || a.value._id.localeCompare(b.value._id));
-    return scored.slice(0, limit).map(({ value }) => this.view(value, model, undefined, now)).map((v) => ({ ...v, churnRisk: v.churnRisk }));
+    const top = scored.slice(0, limit);
+    // Months (for the churn risk's order trend) and service signals only for the customers shown.
+    const ids = top.map(({ value }) => value._id);
+    const [months, signals] = await Promise.all([findByIds<CustomerMonthsRecord>(this.models.customerMonths, ids, { ops: 0 }, { pointLookups: true }), this.service.signals(ids)]);
+    const monthsOf = new Map(months.map((m) => [m._id, m.m ?? {}]));
+    return top.map(({ value }) => this.view({ ...value, m: monthsOf.get(value._id) ?? {} }, model, signals.get(value._id), now));
   }
 
   /** Recomputes the RFM quintile bounds over every customer with an order (the scheduled part of RFM). */
@@ -123,7 +129,9 @@ export class CustomerValueService {
       const risk = churnRisk({ value, openComplaints: s?.openComplaints ?? 0, ratings: s?.ratings ?? 0, ratingSum: s?.ratingSum ?? 0 }, now);
       if (await this.storeChurn(customerId, risk, now)) changed += 1;
     };
-    for await (const value of this.models.customerValues.find({}, { ops: 0 }).lean<CustomerValueRecord[]>().cursor()) await evaluate(value._id, value);
+    const months = new Map<string, CustomerMonthsRecord['m']>();
+    for await (const doc of this.models.customerMonths.find({}, { ops: 0 }).lean<CustomerMonthsRecord[]>().cursor()) months.set(doc._id, doc.m ?? {});
+    for await (const value of this.models.customerValues.find({}, { ops: 0 }).lean<CustomerValueRecord[]>().cursor()) await evaluate(value._id, { ...value, m: months.get(value._id) ?? {} });
     for (const customerId of signals.keys()) if (!seen.has(customerId)) await evaluate(customerId, null);
     return changed;
   }

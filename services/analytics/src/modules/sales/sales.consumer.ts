@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { PoisonEventError, type CloudEvent, type EventConsumer } from '@crm/events';
-import type { Connection } from '@crm/mongo';
+import { findByIds, type Connection } from '@crm/mongo';
 import { incDiff, settlePending, settlePendingMany, type PendingChange } from '../read-model/read-model.pending.js';
 import type { ReadModelConsumerFactory } from '../read-model/read-model.consumers.js';
-import { utcSlotOf } from '../read-model/zoned-time.js';
-import { CUSTOMER_VALUES, recomputeOrderDates } from '../customer-value/customer-value.model.js';
-import { ORDER_FACTS, SALES_DAYS, type Contribution, type OrderFactRecord, type SalesModels } from './sales.model.js';
+import { periodOf, utcSlotOf } from '../read-model/zoned-time.js';
+import { DEFAULT_TIME_ZONE } from '../report/report.range.js';
+import { CUSTOMER_MONTHS, CUSTOMER_VALUES, recomputeOrderDates } from '../customer-value/customer-value.model.js';
+import { ORDER_FACTS, SALES_DAYS, SALES_PERIODS, type Contribution, type OrderFactRecord, type SalesModels } from './sales.model.js';
 
 const money = z.object({ amountMinor: z.number().int().safe(), currency: z.string().regex(/^[A-Z]{3}$/) });
 /** The fields of sales' order events analytics uses (services/sales order.events.ts). */
@@ -30,36 +31,55 @@ export function isCounted(status: string, paymentStatus: string): boolean {
   return status !== 'REJECTED' && status !== 'CANCELLED' && paymentStatus !== 'REFUNDED';
 }
 
-function contributionOf(fact: Pick<OrderFactRecord, 'customerId' | 'currency' | 'totalMinor' | 'placedAt' | 'counted'>): Contribution | null {
+/** Reporting zones (`ANALYTICS_TIME_ZONES`) whose local days, months and years are kept as sums. */
+export type ReportingZones = readonly string[];
+
+function contributionOf(fact: Pick<OrderFactRecord, 'customerId' | 'currency' | 'totalMinor' | 'placedAt' | 'counted'>, zones: ReportingZones): Contribution | null {
   if (!fact.counted) return null;
-  const { day, slot } = utcSlotOf(fact.placedAt.getTime());
+  const instant = fact.placedAt.getTime();
+  const { day, slot } = utcSlotOf(instant);
   const month = day.slice(0, 6);
+  const cur = fact.currency;
+  const periods = zones.flatMap((zone) => (['DAY', 'MONTH', 'YEAR'] as const).map((g) => ({ collection: SALES_PERIODS, key: `${cur}|${zone}|${periodOf(instant, zone, g)}`, inc: { a: fact.totalMinor, n: 1 } })));
   return {
-    salesDay: `${fact.currency}|${day}`,
-    salesInc: { [`a/${slot}`]: fact.totalMinor, [`n/${slot}`]: 1 },
     customerId: fact.customerId,
-    customerInc: { orders: 1, [`amount/${fact.currency}`]: fact.totalMinor, [`m/${month}/n`]: 1, [`m/${month}/${fact.currency}`]: fact.totalMinor },
+    targets: [
+      { collection: SALES_DAYS, key: `${cur}|${day}`, inc: { [`a/${slot}`]: fact.totalMinor, [`n/${slot}`]: 1 } },
+      ...periods,
+      { collection: CUSTOMER_VALUES, key: fact.customerId, inc: { orders: 1, [`amount/${cur}`]: fact.totalMinor } },
+      { collection: CUSTOMER_MONTHS, key: fact.customerId, inc: { [`m/${month}/n`]: 1, [`m/${month}/${cur}`]: fact.totalMinor } },
+    ],
   };
 }
 
-/** The aggregate changes that turn `before`'s contribution into `after`'s. */
+/** Order facts written before the targets list (sales day + customer value with months) read as targets. */
+function targetsOf(contribution: Contribution | null): Contribution['targets'] {
+  if (!contribution) return [];
+  const legacy = contribution as unknown as { salesDay?: string; salesInc?: Record<string, number>; customerInc?: Record<string, number> };
+  if (!legacy.salesDay) return contribution.targets;
+  return [{ collection: SALES_DAYS, key: legacy.salesDay, inc: legacy.salesInc ?? {} }, { collection: CUSTOMER_VALUES, key: contribution.customerId, inc: legacy.customerInc ?? {} }];
+}
+
+/**
+ * The aggregate changes that turn `before`'s contribution into `after`'s: per target document the
+ * difference of the increments. The customer's value also moves its first/last order (`$min`/`$max`)
+ * when the order counts for it after, or derives them again when it no longer does.
+ */
 export function changesBetween(opPrefix: string, before: Contribution | null, after: Contribution | null, placedAt: Date): PendingChange[] {
   const changes: PendingChange[] = [];
-  const add = (collection: string, key: string, inc: Record<string, number>, extra: Partial<PendingChange> = {}) => {
-    if (Object.keys(inc).length || extra.max || extra.recompute) changes.push({ opId: `${opPrefix}:${changes.length}`, collection, key, inc, ...extra });
-  };
-  if (before && after && before.salesDay === after.salesDay) add(SALES_DAYS, after.salesDay, incDiff(after.salesInc, before.salesInc));
-  else {
-    if (before) add(SALES_DAYS, before.salesDay, incDiff({}, before.salesInc));
-    if (after) add(SALES_DAYS, after.salesDay, after.salesInc);
-  }
-  const dates = { max: { lastOrderAt: placedAt }, min: { firstOrderAt: placedAt } };
-  if (before && after && before.customerId === after.customerId) {
-    const inc = incDiff(after.customerInc, before.customerInc);
-    if (Object.keys(inc).length) add(CUSTOMER_VALUES, after.customerId, inc, dates);
-  } else {
-    if (before) add(CUSTOMER_VALUES, before.customerId, incDiff({}, before.customerInc), { recompute: true });
-    if (after) add(CUSTOMER_VALUES, after.customerId, after.customerInc, dates);
+  const id = (t: { collection: string; key: string }) => `${t.collection}\u0000${t.key}`;
+  const was = new Map(targetsOf(before).map((t) => [id(t), t]));
+  const now = new Map(targetsOf(after).map((t) => [id(t), t]));
+  for (const key of new Set([...was.keys(), ...now.keys()])) {
+    const target = (now.get(key) ?? was.get(key))!;
+    const inc = incDiff(now.get(key)?.inc ?? {}, was.get(key)?.inc ?? {});
+    const extra: Partial<PendingChange> = {};
+    if (target.collection === CUSTOMER_VALUES) {
+      if (now.has(key)) Object.assign(extra, { max: { lastOrderAt: placedAt }, min: { firstOrderAt: placedAt } });
+      else extra.recompute = true;
+      if (now.has(key) && was.has(key) && !Object.keys(inc).length) continue;
+    } else if (!Object.keys(inc).length) continue;
+    changes.push({ opId: `${opPrefix}:${changes.length}`, collection: target.collection, key: target.key, inc, ...extra });
   }
   return changes;
 }
@@ -73,7 +93,7 @@ function parseOrder(event: CloudEvent): OrderData {
 }
 
 /** The fact after one event (no pending changes yet); `previous` gives the instant the order was placed. */
-function nextFact(previous: Pick<OrderFactRecord, 'placedAt'> | null, data: OrderData, event: CloudEvent): Omit<OrderFactRecord, 'pending'> {
+function nextFact(previous: Pick<OrderFactRecord, 'placedAt'> | null, data: OrderData, event: CloudEvent, zones: ReportingZones): Omit<OrderFactRecord, 'pending'> {
   const fact: Omit<OrderFactRecord, 'pending'> = {
     _id: data.orderId,
     version: data.version,
@@ -91,7 +111,7 @@ function nextFact(previous: Pick<OrderFactRecord, 'placedAt'> | null, data: Orde
     contribution: null,
     updatedAt: new Date(event.time ?? Date.now()),
   };
-  fact.contribution = contributionOf(fact);
+  fact.contribution = contributionOf(fact, zones);
   return fact;
 }
 
@@ -102,13 +122,13 @@ const settleHooks = (connection: Connection) => ({ recompute: (change: PendingCh
  * Idempotent and order-safe per order: an event whose version is not newer than the fact's only
  * finishes the fact's pending changes.
  */
-export async function applyOrderEvent(models: SalesModels, connection: Connection, event: CloudEvent): Promise<void> {
+export async function applyOrderEvent(models: SalesModels, connection: Connection, event: CloudEvent, zones: ReportingZones = [DEFAULT_TIME_ZONE]): Promise<void> {
   const data = parseOrder(event);
   const settle = (fact: OrderFactRecord) => settlePending(connection, ORDER_FACTS, fact, settleHooks(connection));
   const existing = await models.orderFacts.findById(data.orderId).lean<OrderFactRecord>().exec();
   if (existing && existing.version >= data.version) return settle(existing);
   if (existing?.pending?.length) await settle(existing);
-  const next = nextFact(existing, data, event);
+  const next = nextFact(existing, data, event, zones);
   const pending = changesBetween(`${data.orderId}:${data.version}`, existing?.contribution ?? null, next.contribution, next.placedAt);
   const fact: OrderFactRecord = { ...next, pending };
   if (existing) {
@@ -126,21 +146,14 @@ export async function applyOrderEvent(models: SalesModels, connection: Connectio
  * customer values merged per document (a busy day is one update per batch, not one per order). The
  * same op ids as event by event (`<order>:<version>`), so a retry or a later single event stays exact.
  */
-export async function applyOrderEvents(models: SalesModels, connection: Connection, events: CloudEvent[]): Promise<void> {
+export async function applyOrderEvents(models: SalesModels, connection: Connection, events: CloudEvent[], zones: ReportingZones = [DEFAULT_TIME_ZONE]): Promise<void> {
   const byOrder = new Map<string, Array<{ event: CloudEvent; data: OrderData }>>();
   for (const event of events) {
     const data = parseOrder(event);
     byOrder.set(data.orderId, [...(byOrder.get(data.orderId) ?? []), { event, data }]);
   }
-  // One lookup per order, 16 at a time: FerretDB v1 serves `_id` equality from the index but scans for
-  // `$in`, and more concurrent requests than its PostgreSQL pool holds can wedge it.
-  const existing = new Map<string, OrderFactRecord | null>();
-  const ids = [...byOrder.keys()];
-  for (let i = 0; i < ids.length; i += 16) {
-    const chunk = ids.slice(i, i + 16);
-    const found = await Promise.all(chunk.map((id) => models.orderFacts.findById(id).lean<OrderFactRecord>().exec()));
-    chunk.forEach((id, k) => existing.set(id, found[k] ?? null));
-  }
+  const found = await findByIds<OrderFactRecord>(models.orderFacts, [...byOrder.keys()], undefined, { pointLookups: true });
+  const existing = new Map<string, OrderFactRecord | null>(found.map((f) => [f._id, f]));
   // Changes a crash left behind are finished first, so each fact's contribution below is what counts now.
   const leftovers = [...existing.values()].filter((f): f is OrderFactRecord => Boolean(f?.pending?.length));
   await settlePendingMany(connection, ORDER_FACTS, leftovers, settleHooks(connection));
@@ -150,7 +163,7 @@ export async function applyOrderEvents(models: SalesModels, connection: Connecti
   for (const [orderId, list] of byOrder) {
     const before = existing.get(orderId) ?? null;
     let current: Omit<OrderFactRecord, 'pending'> | null = before;
-    for (const { event, data } of list) if (!current || data.version > current.version) current = nextFact(current, data, event);
+    for (const { event, data } of list) if (!current || data.version > current.version) current = nextFact(current, data, event, zones);
     if (!current || current === before) continue;
     const fact: OrderFactRecord = { ...current, pending: changesBetween(`${orderId}:${current.version}`, before?.contribution ?? null, current.contribution, current.placedAt) };
     writes.push(before ? { updateOne: { filter: { _id: orderId, version: before.version }, update: { $set: fact } } } : { insertOne: { document: fact } });
@@ -162,6 +175,6 @@ export async function applyOrderEvents(models: SalesModels, connection: Connecti
   await settlePendingMany(connection, ORDER_FACTS, facts, settleHooks(connection));
 }
 
-export function createSalesConsumer(factory: ReadModelConsumerFactory, models: SalesModels, connection: Connection): EventConsumer {
-  return factory.create('sales', ['order'], ORDER_EVENT_TYPES, (event) => applyOrderEvent(models, connection, event), (events) => applyOrderEvents(models, connection, events));
+export function createSalesConsumer(factory: ReadModelConsumerFactory, models: SalesModels, connection: Connection, zones: ReportingZones): EventConsumer {
+  return factory.create('sales', ['order'], ORDER_EVENT_TYPES, (event) => applyOrderEvent(models, connection, event, zones), (events) => applyOrderEvents(models, connection, events, zones));
 }

@@ -3,6 +3,7 @@ import type { PendingChange } from '../read-model/read-model.pending.js';
 
 export const ORDER_FACTS = 'order_facts';
 export const SALES_DAYS = 'sales_days';
+export const SALES_PERIODS = 'sales_periods';
 
 export interface OrderLineFact {
   productId: string;
@@ -35,12 +36,29 @@ export interface OrderFactRecord {
   updatedAt: Date;
 }
 
-/** What a counted order adds: one 15-minute slot of a sales day and one customer's value. */
+/** The increments one counted order makes to one aggregate document. */
+export interface ContributionTarget {
+  collection: string;
+  key: string;
+  /** Field paths with `/` between the parts, as in PendingChange. */
+  inc: Record<string, number>;
+}
+
+/**
+ * What a counted order adds: a 15-minute slot of a sales day, its local day, month and year in each
+ * reporting zone, and its customer's value and months.
+ */
 export interface Contribution {
-  salesDay: string;
-  salesInc: Record<string, number>;
   customerId: string;
-  customerInc: Record<string, number>;
+  targets: ContributionTarget[];
+}
+
+/** Sales of one local day, month or year in one reporting zone: amount `a` and orders `n`. */
+export interface SalesPeriodRecord {
+  _id: string; // `${currency}|${zone}|${period}`, period as in SalesPoint (2026-11-22, 2026-11, 2026)
+  a?: number;
+  n?: number;
+  ops?: string[];
 }
 
 /**
@@ -79,8 +97,11 @@ orderFactSchema.index({ campaignCode: 1, placedAt: 1 });
 
 const salesDaySchema = new Schema<SalesDayRecord>({ _id: String, a: Schema.Types.Mixed, n: Schema.Types.Mixed, ops: [String] }, { collection: SALES_DAYS, versionKey: false });
 
+const salesPeriodSchema = new Schema<SalesPeriodRecord>({ _id: String, a: Number, n: Number, ops: [String] }, { collection: SALES_PERIODS, versionKey: false });
+
 export function salesModels(connection: Connection) {
   return {
+    salesPeriods: connection.model<SalesPeriodRecord>('SalesPeriod', salesPeriodSchema) as Model<SalesPeriodRecord>,
     orderFacts: connection.model<OrderFactRecord>('OrderFact', orderFactSchema) as Model<OrderFactRecord>,
     salesDays: connection.model<SalesDayRecord>('SalesDay', salesDaySchema) as Model<SalesDayRecord>,
   };

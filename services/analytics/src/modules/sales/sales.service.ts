@@ -1,7 +1,8 @@
 import { requireRole, Role, type AuthUser } from '@crm/auth';
+import { findByIds } from '@crm/mongo';
 import { DAY_MS, instantOfSlot, periodOf, periodsBetween, utcSlotOf } from '../read-model/zoned-time.js';
 import { boundedInt, currencyArg, parseRange, type RangeArgs } from '../report/report.range.js';
-import type { OrderFactRecord, SalesDayRecord, SalesModels } from './sales.model.js';
+import type { OrderFactRecord, SalesDayRecord, SalesModels, SalesPeriodRecord } from './sales.model.js';
 
 export const SALES_REPORT_READERS = [Role.ANALYST, Role.SALES_MANAGER, Role.MARKETER] as const;
 
@@ -18,32 +19,46 @@ export class SalesReportService {
   constructor(
     private readonly models: SalesModels,
     private readonly defaultCurrency: string,
+    /** Zones with ready sums per local day, month and year (ANALYTICS_TIME_ZONES). */
+    private readonly zones: readonly string[] = [],
   ) {}
 
   /**
-   * Sales amount and order count per local day, month or year. Reads one small document per UTC day
-   * of the range (plus one either side for the zone's offset), never the orders themselves, so its
-   * cost depends on the length of the range, not on how many orders there are.
+   * Sales amount and order count per local day, month or year, never from the orders themselves: in a
+   * reporting zone one ready sum per period, in any other zone the 15-minute slots of each UTC day of the
+   * range (plus one either side for the zone's offset). Either way the cost depends on the length of the
+   * range, not on how many orders there are.
    */
   async trend(user: AuthUser, args: RangeArgs & { currency?: string | null }) {
     requireRole(user, SALES_REPORT_READERS);
     const range = parseRange(args, 'MONTH');
     const currency = currencyArg(args.currency, this.defaultCurrency);
     const points = new Map<string, SalesPoint>(periodsBetween(range.from, range.to, range.granularity).map((period) => [period, { period, amount: { amountMinor: 0, currency }, orders: 0 }]));
-    const first = utcSlotOf(range.start.getTime() - DAY_MS).day;
-    const last = utcSlotOf(range.end.getTime() + DAY_MS).day;
-    const days = await this.models.salesDays.find({ _id: { $gte: `${currency}|${first}`, $lte: `${currency}|${last}` } }, { ops: 0 }).lean<SalesDayRecord[]>().exec();
-    const start = range.start.getTime();
-    const end = range.end.getTime();
-    for (const day of days) {
-      const key = day._id.slice(currency.length + 1);
-      for (const [slot, amount] of Object.entries(day.a ?? {})) {
-        const instant = instantOfSlot(key, Number(slot));
-        if (instant < start || instant >= end) continue;
-        const point = points.get(periodOf(instant, range.timeZone, range.granularity));
+    if (this.zones.includes(range.timeZone)) {
+      // One ready sum per period: the cost depends on the number of periods, not on the orders.
+      const sums = await findByIds<SalesPeriodRecord>(this.models.salesPeriods, [...points.keys()].map((p) => `${currency}|${range.timeZone}|${p}`), { ops: 0 }, { pointLookups: true });
+      for (const sum of sums) {
+        const point = points.get(sum._id.slice(currency.length + range.timeZone.length + 2));
         if (!point) continue;
-        point.amount.amountMinor += amount;
-        point.orders += day.n?.[slot] ?? 0;
+        point.amount.amountMinor += sum.a ?? 0;
+        point.orders += sum.n ?? 0;
+      }
+    } else {
+      const dayIds: string[] = [];
+      for (let t = range.start.getTime() - DAY_MS; t <= range.end.getTime() + DAY_MS; t += DAY_MS) dayIds.push(`${currency}|${utcSlotOf(t).day}`);
+      const days = await findByIds<SalesDayRecord>(this.models.salesDays, dayIds, { ops: 0 }, { pointLookups: true });
+      const start = range.start.getTime();
+      const end = range.end.getTime();
+      for (const day of days) {
+        const key = day._id.slice(currency.length + 1);
+        for (const [slot, amount] of Object.entries(day.a ?? {})) {
+          const instant = instantOfSlot(key, Number(slot));
+          if (instant < start || instant >= end) continue;
+          const point = points.get(periodOf(instant, range.timeZone, range.granularity));
+          if (!point) continue;
+          point.amount.amountMinor += amount;
+          point.orders += day.n?.[slot] ?? 0;
+        }
       }
     }
     const list = [...points.values()];
