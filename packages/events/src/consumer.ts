@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { duplicateKeyIndexes, isDuplicateKey } from '@crm/mongo';
 import type { Logger } from '@crm/logger';
 import { deadLetterTopicFor, InvalidEventError, parseEvent, type CloudEvent } from './envelope.js';
 import type { DeliveredMessage, KafkaClient } from './kafka.js';
@@ -36,7 +37,7 @@ export class MongoProcessedEvents implements ProcessedEvents {
     try {
       await this.collection.insertOne({ _id: `${this.groupId}:${eventId}`, groupId: this.groupId, eventId, processedAt: new Date() });
     } catch (error) {
-      if ((error as { code?: number }).code !== 11000) throw error;
+      if (!isDuplicateKey(error)) throw error;
     }
   }
 
@@ -59,9 +60,7 @@ export class MongoProcessedEvents implements ProcessedEvents {
       await this.collection.insertMany(eventIds.map((eventId) => ({ _id: `${this.groupId}:${eventId}`, groupId: this.groupId, eventId, processedAt })), { ordered: false });
     } catch (error) {
       // Ids recorded before (a redelivered batch) are duplicates; the rest were inserted.
-      const errors = (error as { writeErrors?: Array<{ code?: number }> | { code?: number } }).writeErrors;
-      const list = Array.isArray(errors) ? errors : errors ? [errors] : [];
-      if (!list.length || list.some((e) => e.code !== 11000)) throw error;
+      if (!duplicateKeyIndexes(error)) throw error;
     }
   }
 }

@@ -48,4 +48,4 @@ export * from './paginate.js';
 export * from './money.js';
 export * from './find-by-ids.js';
 export { PerKeySerializer } from './serial.js';
-export { DUPLICATE_KEY, isDuplicateKey } from './errors.js';
+export { DUPLICATE_KEY, duplicateKeyIndexes, isDuplicateKey } from './errors.js';
