@@ -1,4 +1,4 @@
-import { isDuplicateKey, type Connection } from '@crm/mongo';
+import { duplicateKeyIndexes, isDuplicateKey, type Connection } from '@crm/mongo';
 
 /**
  * One change a fact makes to an aggregate document (a sales day, a customer's value). A fact update
@@ -45,28 +45,25 @@ export function incDiff(next: Record<string, number>, previous: Record<string, n
   return out;
 }
 
-async function applyChange(connection: Connection, change: PendingChange): Promise<void> {
-  const update: Record<string, unknown> = { $push: { ops: change.opId } };
+/** The atomic update of one target: the increments, dates moved one way, and the op ids recorded. */
+function updateOf(opIds: string[], inc: Record<string, number> = {}, max: Record<string, Date> = {}, min: Record<string, Date> = {}): Record<string, unknown> {
+  const update: Record<string, unknown> = { $push: { ops: { $each: opIds } } };
+  const increments = Object.entries(inc).filter(([, n]) => n !== 0);
   // Paths are stored with `/` (a stored key may not contain `.`) and applied as dotted paths.
-  if (change.inc && Object.keys(change.inc).length) update.$inc = Object.fromEntries(Object.entries(change.inc).map(([path, n]) => [path.replaceAll('/', '.'), n]));
-  if (change.max && Object.keys(change.max).length) update.$max = change.max;
-  if (change.min && Object.keys(change.min).length) update.$min = change.min;
+  if (increments.length) update.$inc = Object.fromEntries(increments.map(([path, n]) => [path.replaceAll('/', '.'), n]));
+  if (Object.keys(max).length) update.$max = max;
+  if (Object.keys(min).length) update.$min = min;
+  return update;
+}
+
+/** One change on its own, skipped when its target already holds its op id. */
+async function applyChange(connection: Connection, change: PendingChange): Promise<void> {
   try {
-    await connection.collection(change.collection).updateOne({ _id: change.key, ops: { $ne: change.opId } } as never, update as never, { upsert: true });
+    await connection.collection(change.collection).updateOne({ _id: change.key, ops: { $ne: change.opId } } as never, updateOf([change.opId], change.inc, change.max, change.min) as never, { upsert: true });
   } catch (error) {
     // The target exists and already holds the op id, so the upsert tried to insert a second `_id`.
     if (!isDuplicateKey(error)) throw error;
   }
-}
-
-/** Applies a fact's pending changes once each, then clears them from the fact and the targets. */
-export async function settlePending(connection: Connection, factCollection: string, fact: FactWithPending, hooks: SettleHooks = {}): Promise<void> {
-  const pending = fact.pending ?? [];
-  if (!pending.length) return;
-  for (const change of pending) await applyChange(connection, change);
-  for (const change of pending) if (change.recompute) await hooks.recompute?.(change);
-  await connection.collection(factCollection).updateOne({ _id: fact._id, version: fact.version } as never, { $set: { pending: [] } } as never);
-  for (const change of pending) await connection.collection(change.collection).updateOne({ _id: change.key } as never, { $pullAll: { ops: [change.opId] } } as never);
 }
 
 interface TargetGroup {
@@ -78,20 +75,15 @@ interface TargetGroup {
   changes: PendingChange[];
 }
 
-function writeErrorsOf(error: unknown): Array<{ index: number; code?: number }> {
-  const errors = (error as { writeErrors?: unknown }).writeErrors;
-  return (Array.isArray(errors) ? errors : errors ? [errors] : []) as Array<{ index: number; code?: number }>;
-}
-
 /**
- * {@link settlePending} for many facts at once (a batch of events): the changes to one target document
- * are merged into one update (the sum of the increments, the latest `$max`, the earliest `$min`, every op
- * id pushed), one bulk write per collection. The merged update only applies where the target holds none
- * of its op ids; where it holds some (a retry after a crash that had applied part), the merged update
- * finds nothing, its upsert collides on `_id`, and each change is applied on its own as in
- * {@link settlePending}, skipping those already there.
+ * Applies the pending changes of facts (one, or a batch's) once each, then clears them from the facts
+ * and the targets. The changes to one target document are merged into one update (the sum of the
+ * increments, the latest `$max`, the earliest `$min`, every op id pushed), one bulk write per
+ * collection. The merged update only applies where the target holds none of its op ids; where it holds
+ * some (a retry after a crash that had applied part), the merged update finds nothing, its upsert
+ * collides on `_id`, and each change is applied on its own, skipping those already there.
  */
-export async function settlePendingMany(connection: Connection, factCollection: string, facts: FactWithPending[], hooks: SettleHooks = {}): Promise<void> {
+export async function settlePending(connection: Connection, factCollection: string, facts: FactWithPending[], hooks: SettleHooks = {}): Promise<void> {
   const withPending = facts.filter((f) => f.pending?.length);
   if (!withPending.length) return;
   const groups = new Map<string, TargetGroup>();
@@ -109,20 +101,15 @@ export async function settlePendingMany(connection: Connection, factCollection: 
   for (const [collection, list] of byCollection) {
     const writes = list.map((g) => {
       const opIds = g.changes.map((c) => c.opId);
-      const inc = Object.entries(g.inc).filter(([, n]) => n !== 0);
-      const update: Record<string, unknown> = { $push: { ops: { $each: opIds } } };
-      if (inc.length) update.$inc = Object.fromEntries(inc.map(([path, n]) => [path.replaceAll('/', '.'), n]));
-      if (Object.keys(g.max).length) update.$max = g.max;
-      if (Object.keys(g.min).length) update.$min = g.min;
-      return { updateOne: { filter: { _id: g.key, ops: { $nin: opIds } }, update, upsert: true } };
+      return { updateOne: { filter: { _id: g.key, ops: { $nin: opIds } }, update: updateOf(opIds, g.inc, g.max, g.min), upsert: true } };
     });
     let collided: number[] = [];
     try {
       await connection.collection(collection).bulkWrite(writes as never, { ordered: false });
     } catch (error) {
-      const errors = writeErrorsOf(error);
-      if (!errors.length || errors.some((e) => !isDuplicateKey(e))) throw error;
-      collided = errors.map((e) => e.index);
+      const indexes = duplicateKeyIndexes(error);
+      if (!indexes) throw error;
+      collided = indexes;
     }
     for (const index of collided) for (const change of list[index]!.changes) await applyChange(connection, change);
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PoisonEventError, type CloudEvent, type EventConsumer } from '@crm/events';
 import { findByIds, type Connection } from '@crm/mongo';
-import { incDiff, settlePending, settlePendingMany, type PendingChange } from '../read-model/read-model.pending.js';
+import { incDiff, settlePending, type PendingChange } from '../read-model/read-model.pending.js';
 import type { ReadModelConsumerFactory } from '../read-model/read-model.consumers.js';
 import { periodOf, utcSlotOf } from '../read-model/zoned-time.js';
 import { DEFAULT_TIME_ZONE } from '../report/report.range.js';
@@ -118,33 +118,19 @@ function nextFact(previous: Pick<OrderFactRecord, 'placedAt'> | null, data: Orde
 const settleHooks = (connection: Connection) => ({ recompute: (change: PendingChange) => recomputeOrderDates(connection, change.key) });
 
 /**
- * Folds one order event into the order facts and, through them, into sales days and customer values.
- * Idempotent and order-safe per order: an event whose version is not newer than the fact's only
- * finishes the fact's pending changes.
+ * Folds one order event into the order facts and, through them, into sales days and customer values
+ * (a batch of one, see {@link applyOrderEvents}). Idempotent and order-safe per order: an event whose
+ * version is not newer than the fact's only finishes the fact's pending changes.
  */
-export async function applyOrderEvent(models: SalesModels, connection: Connection, event: CloudEvent, zones: ReportingZones = [DEFAULT_TIME_ZONE]): Promise<void> {
-  const data = parseOrder(event);
-  const settle = (fact: OrderFactRecord) => settlePending(connection, ORDER_FACTS, fact, settleHooks(connection));
-  const existing = await models.orderFacts.findById(data.orderId).lean<OrderFactRecord>().exec();
-  if (existing && existing.version >= data.version) return settle(existing);
-  if (existing?.pending?.length) await settle(existing);
-  const next = nextFact(existing, data, event, zones);
-  const pending = changesBetween(`${data.orderId}:${data.version}`, existing?.contribution ?? null, next.contribution, next.placedAt);
-  const fact: OrderFactRecord = { ...next, pending };
-  if (existing) {
-    const written = await models.orderFacts.collection.updateOne({ _id: data.orderId, version: existing.version } as never, { $set: fact } as never);
-    if (written.matchedCount === 0) throw new Error(`order fact ${data.orderId} changed while it was being updated; retrying`);
-  } else {
-    await models.orderFacts.collection.insertOne(fact as never);
-  }
-  await settle(fact);
+export function applyOrderEvent(models: SalesModels, connection: Connection, event: CloudEvent, zones: ReportingZones = [DEFAULT_TIME_ZONE]): Promise<void> {
+  return applyOrderEvents(models, connection, [event], zones);
 }
 
 /**
- * {@link applyOrderEvent} for a batch of one partition's events: each order's events are folded in
- * memory (newest version wins), its facts written in one bulk write, and the changes to sales days and
- * customer values merged per document (a busy day is one update per batch, not one per order). The
- * same op ids as event by event (`<order>:<version>`), so a retry or a later single event stays exact.
+ * Folds a batch of one partition's order events: each order's events are folded in memory (newest
+ * version wins), its facts written in one bulk write, and the changes to sales days and customer
+ * values merged per document (a busy day is one update per batch, not one per order). Op ids are
+ * `<order>:<version>:<n>` whatever the batch, so a retry or a later single event stays exact.
  */
 export async function applyOrderEvents(models: SalesModels, connection: Connection, events: CloudEvent[], zones: ReportingZones = [DEFAULT_TIME_ZONE]): Promise<void> {
   const byOrder = new Map<string, Array<{ event: CloudEvent; data: OrderData }>>();
@@ -156,7 +142,7 @@ export async function applyOrderEvents(models: SalesModels, connection: Connecti
   const existing = new Map<string, OrderFactRecord | null>(found.map((f) => [f._id, f]));
   // Changes a crash left behind are finished first, so each fact's contribution below is what counts now.
   const leftovers = [...existing.values()].filter((f): f is OrderFactRecord => Boolean(f?.pending?.length));
-  await settlePendingMany(connection, ORDER_FACTS, leftovers, settleHooks(connection));
+  await settlePending(connection, ORDER_FACTS, leftovers, settleHooks(connection));
 
   const writes: unknown[] = [];
   const facts: OrderFactRecord[] = [];
@@ -172,7 +158,7 @@ export async function applyOrderEvents(models: SalesModels, connection: Connecti
   if (!writes.length) return;
   const result = await models.orderFacts.collection.bulkWrite(writes as never, { ordered: false });
   if (result.matchedCount + result.insertedCount !== writes.length) throw new Error('order facts changed while a batch was written; retrying');
-  await settlePendingMany(connection, ORDER_FACTS, facts, settleHooks(connection));
+  await settlePending(connection, ORDER_FACTS, facts, settleHooks(connection));
 }
 
 export function createSalesConsumer(factory: ReadModelConsumerFactory, models: SalesModels, connection: Connection, zones: ReportingZones): EventConsumer {

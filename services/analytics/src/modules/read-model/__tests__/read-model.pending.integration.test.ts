@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectMongo } from '@crm/mongo';
 import { testInfra, uniqueName } from '@crm/testing';
-import { settlePending, settlePendingMany, type FactWithPending } from '../read-model.pending.js';
+import { settlePending, type FactWithPending } from '../read-model.pending.js';
 
 /** Exactly-once aggregate changes against a real database (FerretDB or MongoDB). */
 const infra = await testInfra();
@@ -24,9 +24,9 @@ describe('pending aggregate changes', () => {
   it('merges a batch of changes per target, once, and leaves no op ids behind', async () => {
     const batch = [fact('f1', [['f1:1', 'A', 5, new Date('2025-01-01')], ['f1:2', 'B', 1]]), fact('f2', [['f2:1', 'A', -2, new Date('2025-03-01')]]), fact('f3', [['f3:1', 'A', 4, new Date('2025-02-01')]])];
     await facts.insertMany(batch);
-    await settlePendingMany(connection, 'facts', batch);
+    await settlePending(connection, 'facts', batch);
     // Redelivered: the facts as stored now have nothing pending.
-    await settlePendingMany(connection, 'facts', await facts.find({ _id: { $in: ['f1', 'f2', 'f3'] } }).toArray());
+    await settlePending(connection, 'facts', await facts.find({ _id: { $in: ['f1', 'f2', 'f3'] } }).toArray());
     expect(await targets.find({ _id: { $in: ['A', 'B'] } }).sort({ _id: 1 }).toArray()).toEqual([
       { _id: 'A', n: 7, last: new Date('2025-03-01'), ops: [] },
       { _id: 'B', n: 1, ops: [] },
@@ -39,7 +39,7 @@ describe('pending aggregate changes', () => {
     await targets.insertOne({ _id: 'C', n: 10, ops: ['g1:1'] });
     const batch = [fact('g1', [['g1:1', 'C', 10]]), fact('g2', [['g2:1', 'C', 3]])];
     await facts.insertMany(batch);
-    await settlePendingMany(connection, 'facts', batch);
+    await settlePending(connection, 'facts', batch);
     expect(await targets.findOne({ _id: 'C' })).toEqual({ _id: 'C', n: 13, ops: [] });
   });
 
@@ -47,15 +47,15 @@ describe('pending aggregate changes', () => {
     await targets.insertOne({ _id: 'E', n: 9, ops: ['k1:1', 'k2:1'] });
     const batch = [fact('k1', [['k1:1', 'E', 4]]), fact('k2', [['k2:1', 'E', 5]])];
     await facts.insertMany(batch);
-    await settlePendingMany(connection, 'facts', batch);
+    await settlePending(connection, 'facts', batch);
     expect(await targets.findOne({ _id: 'E' })).toEqual({ _id: 'E', n: 9, ops: [] });
   });
 
   it('settles a single fact the same way (event by event)', async () => {
     const single = fact('h1', [['h1:1', 'D', 2]]);
     await facts.insertOne(single);
-    await settlePending(connection, 'facts', single);
-    await settlePending(connection, 'facts', (await facts.findOne({ _id: 'h1' }))!);
+    await settlePending(connection, 'facts', [single]);
+    await settlePending(connection, 'facts', [(await facts.findOne({ _id: 'h1' }))!]);
     expect(await targets.findOne({ _id: 'D' })).toEqual({ _id: 'D', n: 2, ops: [] });
   });
 });
