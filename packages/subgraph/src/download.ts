@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authenticate, type AuthUser, type TokenVerifier } from '@crm/auth';
+import { authenticate, authenticationError, type AuthUser, type TokenVerifier } from '@crm/auth';
 import { DomainException, toGraphQLError } from '@crm/errors';
 import { requestIdsFrom, type Logger } from '@crm/logger';
 
@@ -56,11 +56,8 @@ export function downloadRoute(options: DownloadRouteOptions, prepare: (req: Inco
     try {
       user = await authenticate(options.verifier, req.headers.authorization);
     } catch (error) {
-      if (error instanceof DomainException) {
-        const { message, extensions } = toGraphQLError(error);
-        return sendJson(res, 401, message, 'UNAUTHENTICATED', typeof extensions.reason === 'string' ? extensions.reason : undefined);
-      }
-      return sendJson(res, 401, 'Authentication failed', 'UNAUTHENTICATED');
+      const { message, extensions } = authenticationError(error);
+      return sendJson(res, 401, message, 'UNAUTHENTICATED', typeof extensions.reason === 'string' ? extensions.reason : undefined);
     }
     const log = options.logger.child({ requestId: ids.requestId, traceId: ids.traceId, userId: user.id });
     let download: Download;
