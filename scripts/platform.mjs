@@ -140,7 +140,10 @@ export async function startPlatform({ root, infra, ephemeral = false, logDir, lo
       }),
     );
     const gatewayPort = ephemeral ? await freePort() : 4000;
-    const gateway = launch('gateway', 'gateway', { PORT: String(gatewayPort), ...gatewayEnv });
+    // Tests poll one user's view many times a second while events settle; the limit itself is
+    // tested in gateway/src/__tests__/hardening.integration.test.ts.
+    const rateLimit = ephemeral ? { RATE_LIMIT_PER_MINUTE: process.env.RATE_LIMIT_PER_MINUTE ?? '100000' } : {};
+    const gateway = launch('gateway', 'gateway', { PORT: String(gatewayPort), ...rateLimit, ...gatewayEnv });
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
     await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway, timeoutMs);
     return { gatewayUrl, subgraphs, pids: Object.fromEntries(children.map(({ name, child }) => [name, child.pid])), stop };

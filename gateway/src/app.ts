@@ -13,6 +13,7 @@ import { authenticate, authenticationError, TokenVerifier, type AuthUser } from 
 import { createLogger, requestIdsFrom, type Logger } from '@crm/logger';
 import { subgraphSettings, type GatewayEnv } from './env.js';
 import { exportsRouter } from './exports.js';
+import { bodyErrorHandler, CallerRateLimiter, gatewayFormatError, limitRules, pageSizeCap } from './hardening.js';
 import { ideRouter } from './ide.js';
 import { SUBGRAPHS } from './subgraphs.js';
 
@@ -65,11 +66,28 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
   });
   const verifier = new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE });
 
+  const production = env.NODE_ENV === 'production';
+  const limiter = new CallerRateLimiter(env.RATE_LIMIT_PER_MINUTE);
+
   const app = express();
   const httpServer = http.createServer(app);
   const server = new ApolloServer<GatewayContext>({
     gateway: gateway as never,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    // Schema discovery is for development; production clients ship their operations.
+    introspection: !production,
+    hideSchemaDetailsFromClientErrors: production,
+    includeStacktraceInErrorResponses: false,
+    formatError: gatewayFormatError(logger),
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: env.GRAPHQL_MAX_TOKENS },
+    validationRules: limitRules({
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+      maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
+      maxCost: env.GRAPHQL_MAX_COST,
+    }),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), pageSizeCap<GatewayContext>(env.GRAPHQL_MAX_PAGE_SIZE)],
   });
   await server.start();
   let accepting = true;
@@ -97,7 +115,7 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
   app.use(
     '/graphql',
     cors({ origin: env.CORS_ORIGINS, methods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 }),
-    express.json({ limit: '2mb' }),
+    express.json({ limit: env.GRAPHQL_BODY_LIMIT }),
     expressMiddleware(server, {
       context: async ({ req }) => {
         const ids = requestIdsFrom(req.headers);
@@ -105,8 +123,11 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
         try {
           user = await authenticate(verifier, req.headers.authorization);
         } catch (error) {
+          // Failed sign-ins spend the client address's budget, so token guessing is throttled too.
+          await limiter.consume(`ip:${req.ip ?? 'unknown'}`);
           throw authenticationError(error);
         }
+        await limiter.consume(user.id);
         return {
           user,
           authorization: req.headers.authorization ?? '',
@@ -117,6 +138,8 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
       },
     }),
   );
+
+  app.use(bodyErrorHandler);
 
   await new Promise<void>((resolve) => httpServer.listen(env.PORT, env.HOST, resolve));
   const { port } = httpServer.address() as AddressInfo;

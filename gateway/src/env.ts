@@ -26,6 +26,17 @@ export const gatewayEnvSchema = z.object({
   KEYCLOAK_PUBLIC_URL: z.url().optional(),
   /** Public PKCE client the IDE signs in with. */
   IDE_CLIENT_ID: z.string().min(1).default('crm-web'),
+  /** Limits every operation must keep (see hardening.ts); the defaults fit every front-end query in the repo. */
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(20),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(5000),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(3000),
+  GRAPHQL_MAX_PAGE_SIZE: z.coerce.number().int().min(1).default(100),
+  /** Largest request body; import chunks (1 MiB decoded, sent base64) need about 1.4 MB. */
+  GRAPHQL_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'a size such as 2mb').default('2mb'),
+  /** Requests per minute per user (per client address for callers without a valid token), per gateway replica. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   ...subgraphVariables,
 });
 

@@ -1,0 +1,159 @@
+/**
+ * The gateway's defences against hostile GraphQL (OWASP API Top 10, GraphQL cheat sheet): document
+ * limits, a page-size cap on every connection, per-caller rate limits and error masking. Subgraphs
+ * only answer the gateway (shared secret), so these hold for the whole supergraph.
+ *
+ * Depth, alias, directive and cost limits are graphql-armor's per-rule packages (kept, small, and
+ * written as plain validation rules); the token limit is graphql-js's own `parse({ maxTokens })`;
+ * rate limiting is rate-limiter-flexible's in-memory limiter (per gateway replica).
+ */
+import type { ErrorRequestHandler } from 'express';
+import { GraphQLError, Kind, type ASTNode, type GraphQLFormattedError, type ValidationContext, type ValidationRule, type ValueNode } from 'graphql';
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Logger } from '@crm/logger';
+
+export interface GraphQLLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxCost: number;
+}
+
+/** Validation rules run on every operation before it is planned; a failing one is GRAPHQL_VALIDATION_FAILED. */
+export function limitRules(limits: GraphQLLimits): ValidationRule[] {
+  // Reported as ordinary validation errors (the packages throw a "Syntax Error" by default, which
+  // Apollo answers with 500). Limits are not echoed back: they would only help tune a request.
+  const reject = (message: string) => ({
+    exposeLimits: false,
+    propagateOnRejection: false,
+    onReject: [(context: ValidationContext | null) => context?.reportError(new GraphQLError(message))],
+  });
+  return [
+    maxDepthRule({ n: limits.maxDepth, ...reject('Query too deep') }),
+    maxAliasesRule({ n: limits.maxAliases, ...reject('Too many aliases') }),
+    maxDirectivesRule({ n: limits.maxDirectives, ...reject('Too many directives') }),
+    costLimitRule({ maxCost: limits.maxCost, ...reject('Query too expensive') }),
+  ] as unknown as ValidationRule[];
+}
+
+function intValue(node: ValueNode, variables: Record<string, unknown>): unknown {
+  if (node.kind === Kind.INT) return Number(node.value);
+  if (node.kind === Kind.VARIABLE) return variables[node.name.value];
+  return undefined;
+}
+
+/**
+ * Refuses any `first` above the cap, wherever it appears (literal or variable), before a subgraph is
+ * called: the subgraphs check their own page sizes too, but a new list field cannot forget it here.
+ */
+export function pageSizeCap<TContext extends object>(maxPageSize: number): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, request }) {
+          const variables = request.variables ?? {};
+          const problems: Array<{ field: string; message: string }> = [];
+          const visit = (node: ASTNode | readonly ASTNode[] | undefined): void => {
+            if (!node) return;
+            if (Array.isArray(node)) {
+              for (const child of node) visit(child);
+              return;
+            }
+            const current = node as ASTNode;
+            if (current.kind === Kind.ARGUMENT && current.name.value === 'first') {
+              const value = intValue(current.value, variables);
+              if (typeof value === 'number' && value > maxPageSize) problems.push({ field: 'first', message: `Must be at most ${maxPageSize}` });
+              return;
+            }
+            for (const [key, child] of Object.entries(current)) {
+              if (key !== 'loc' && child && typeof child === 'object') visit(child as ASTNode);
+            }
+          };
+          visit(document.definitions);
+          if (problems.length > 0) {
+            throw new GraphQLError('Page size too large', { extensions: { code: 'BAD_USER_INPUT', fields: problems.slice(0, 1), http: { status: 400 } } });
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Per-caller request budget: a GraphQL error with HTTP 429 and `Retry-After` once it is spent. */
+export class CallerRateLimiter {
+  private readonly limiter: RateLimiterMemory;
+
+  constructor(perMinute: number) {
+    this.limiter = new RateLimiterMemory({ points: perMinute, duration: 60 });
+  }
+
+  /** Spends one request of `key` (a user id, or `ip:<address>` for callers without a valid token). */
+  async consume(key: string): Promise<void> {
+    try {
+      await this.limiter.consume(key);
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      throw rateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
+    }
+  }
+}
+
+export function rateLimitedError(retryAfterSeconds: number): GraphQLError {
+  const headers = new HeaderMap([['retry-after', String(retryAfterSeconds)]]);
+  return new GraphQLError('Too many requests: slow down and retry later', {
+    extensions: { code: 'RATE_LIMITED', retryAfterSeconds, http: { status: 429, headers } },
+  });
+}
+
+/** Codes whose messages are written for clients (ours, Apollo's and the gateway's own). */
+const CLIENT_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'RATE_LIMITED',
+]);
+
+/** Extension keys a client may see; anything else (stack traces, subgraph names, driver details) is dropped. */
+const CLIENT_EXTENSIONS = new Set(['code', 'reason', 'fields', 'retryAfterSeconds']);
+
+/**
+ * The gateway's `formatError`: client errors keep their message and safe extensions; anything else
+ * (a subgraph down, a fetch failure naming an internal URL, a bug) becomes "Internal server error",
+ * logged here with its detail.
+ */
+export function gatewayFormatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && CLIENT_CODES.has(code)) {
+      const extensions = Object.fromEntries(Object.entries(formatted.extensions ?? {}).filter(([key]) => CLIENT_EXTENSIONS.has(key)));
+      return { message: formatted.message, ...(formatted.path ? { path: formatted.path } : {}), ...(formatted.locations ? { locations: formatted.locations } : {}), extensions };
+    }
+    logger.error({ err: error, path: formatted.path, code }, 'unexpected error at the gateway');
+    return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}
+
+/** JSON for requests refused before GraphQL sees them (body too large, malformed JSON), never Express's HTML page. */
+export const bodyErrorHandler: ErrorRequestHandler = (error: { status?: number; type?: string }, _req, res, next) => {
+  if (res.headersSent) {
+    next(error);
+    return;
+  }
+  const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+  const message = status === 413 ? 'Request body too large' : status < 500 ? 'Malformed request body' : 'Internal server error';
+  const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+};
