@@ -89,6 +89,22 @@ describe(`the platform through the gateway (logs: ${logDir})`, () => {
     }
   });
 
+  it('serves Prometheus metrics on the gateway and every subgraph: requests, errors, consumer lag and outbox backlog', async () => {
+    const rep = asUser(await login(infra, 'sales.rep'));
+    await rep('query MetricsProbe { customers(first: 1) { totalCount } }');
+    const scrape = async (graphqlUrl: string) => (await fetch(graphqlUrl.replace(/\/graphql$/, '/metrics'))).text();
+    const gateway = await scrape(platform.gatewayUrl);
+    expect(gateway).toMatch(/^crm_graphql_operations_total\{[^}]*operation="MetricsProbe"[^}]*service="gateway"[^}]*\} [1-9]/m);
+    expect(gateway).toMatch(/^crm_http_request_duration_seconds_count\{[^}]*route="\/graphql"[^}]*\} [1-9]/m);
+    const customers = await scrape(platform.subgraphs.customers!.url);
+    expect(customers).toMatch(/^crm_graphql_operations_total\{[^}]*service="customers"[^}]*\} [1-9]/m);
+    expect(customers).toMatch(/^crm_outbox_backlog\{aggregate="customers",service="customers"\} \d+$/m);
+    for (const name of ['sales', 'service-desk', 'marketing', 'analytics']) {
+      const text = await scrape(platform.subgraphs[name]!.url);
+      expect(text, name).toMatch(new RegExp(`^crm_kafka_consumer_lag\\{group="[^"]+",topic="[^"]+",service="${name}"\\} \\d+$`, 'm'));
+    }
+  });
+
   it('imports customers with the CLI (pnpm crm import) and exports them as CSV through the gateway', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'crm-cli-'));
     const file = join(dir, 'people.csv');

@@ -11,6 +11,7 @@ import cors from 'cors';
 import express from 'express';
 import { authenticate, authenticationError, TokenVerifier, type AuthUser } from '@crm/auth';
 import { createLogger, requestIdsFrom, type Logger } from '@crm/logger';
+import { ServiceMetrics } from '@crm/metrics';
 import { subgraphSettings, type GatewayEnv } from './env.js';
 import { exportsRouter } from './exports.js';
 import { bodyErrorHandler, CallerRateLimiter, gatewayFormatError, limitRules, pageSizeCap } from './hardening.js';
@@ -68,6 +69,7 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
 
   const production = env.NODE_ENV === 'production';
   const limiter = new CallerRateLimiter(env.RATE_LIMIT_PER_MINUTE);
+  const metrics = new ServiceMetrics('gateway');
 
   const app = express();
   const httpServer = http.createServer(app);
@@ -87,12 +89,15 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
       maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
       maxCost: env.GRAPHQL_MAX_COST,
     }),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), pageSizeCap<GatewayContext>(env.GRAPHQL_MAX_PAGE_SIZE)],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), pageSizeCap<GatewayContext>(env.GRAPHQL_MAX_PAGE_SIZE), metrics.graphqlPlugin<GatewayContext>()],
   });
   await server.start();
   let accepting = true;
 
   app.disable('x-powered-by');
+  app.use(metrics.httpMiddleware());
+  // For Prometheus inside the cluster; the ingress publishes only /graphql, /exports, /reports and the IDE.
+  app.get('/metrics', metrics.handler());
   app.use(ideRouter({ keycloakUrl: env.KEYCLOAK_PUBLIC_URL ?? env.KEYCLOAK_URL, realm: env.KEYCLOAK_REALM, clientId: env.IDE_CLIENT_ID }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

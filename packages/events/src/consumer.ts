@@ -108,6 +108,12 @@ export class EventConsumer {
     return this.ready;
   }
 
+  /** The group's lag per topic it reads (for `crm_kafka_consumer_lag`). */
+  async lag(): Promise<Array<{ group: string; topic: string; lag: number }>> {
+    const { client, topics, groupId } = this.options;
+    return (await client.consumerLag(groupId, topics)).map((reading) => ({ group: groupId, ...reading }));
+  }
+
   async start(): Promise<void> {
     const { client, topics, groupId } = this.options;
     await client.ensureTopics([...topics, ...topics.map(deadLetterTopicFor)]);

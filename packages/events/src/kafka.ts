@@ -122,6 +122,24 @@ export class KafkaClient {
     for (const topic of [...new Set(topics)]) await admin.resetOffsets({ groupId, topic, earliest: true });
   }
 
+  /** Messages of each topic the group has not committed yet (end offset minus committed, summed over partitions). */
+  async consumerLag(groupId: string, topics: string[]): Promise<Array<{ topic: string; lag: number }>> {
+    const admin = await this.getAdmin();
+    const committed = await admin.fetchOffsets({ groupId, topics });
+    return Promise.all(
+      committed.map(async ({ topic, partitions }) => {
+        let lag = 0n;
+        for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+          const offset = partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+          // A group that never committed on a partition has all of it still to read (it starts from the beginning).
+          const next = offset === '-1' ? BigInt(low) : BigInt(offset);
+          if (BigInt(high) > next) lag += BigInt(high) - next;
+        }
+        return { topic, lag: Number(lag) };
+      }),
+    );
+  }
+
   async ping(): Promise<boolean> {
     try {
       const admin = await this.getAdmin();

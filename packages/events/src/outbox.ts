@@ -173,6 +173,16 @@ export class OutboxRelay {
     }
   }
 
+  /** Documents per registered aggregate that still hold unpublished events (for `crm_outbox_backlog`). */
+  async backlog(): Promise<Array<{ aggregate: string; pending: number }>> {
+    return Promise.all(
+      [...this.models.entries()].map(async ([aggregate, model]) => ({
+        aggregate,
+        pending: await model.collection.countDocuments({ [`${OUTBOX_FIELD}.0`]: { $exists: true } }),
+      })),
+    );
+  }
+
   /**
    * Publishes everything pending in every registered collection (returns how many documents it
    * published; those notify() was publishing are left to it and not counted), a batch of documents per Kafka

@@ -72,6 +72,8 @@ export async function runSubgraph<TServices>(options: RunSubgraphOptions<TServic
       ...consumers.map((consumer, index) => ({ name: `consumer${index}`, check: () => consumer.isReady() })),
     ],
   });
+  server.metrics.watchOutboxBacklog(() => relay.backlog());
+  for (const consumer of consumers) server.metrics.watchConsumerLag(() => consumer.lag());
   const url = await server.listen(env.PORT, env.HOST);
 
   let stopping: Promise<void> | undefined;

@@ -10,6 +10,7 @@ import type { DocumentNode } from 'graphql';
 import { gql } from 'graphql-tag';
 import { authenticate, authenticationError, type AuthUser, type TokenVerifier } from '@crm/auth';
 import { requestIdsFrom, type Logger } from '@crm/logger';
+import { ServiceMetrics } from '@crm/metrics';
 import { createFormatError } from './errors.js';
 import { readSubgraphSdl } from './sdl.js';
 import { GATEWAY_SECRET_HEADER, gatewaySecretMatches } from './download.js';
@@ -54,9 +55,12 @@ export class SubgraphServer<TServices> {
   private readonly apollo: ApolloServer<RequestContext<TServices>>;
   private accepting = true;
   readonly app: express.Express = express();
+  /** Served at `/metrics` (Prometheus); consumers' lag and the outbox backlog are added by `runSubgraph`. */
+  readonly metrics: ServiceMetrics;
 
   constructor(private readonly options: SubgraphServerOptions<TServices>) {
     const { logger, typeDefs, resolvers } = options;
+    this.metrics = new ServiceMetrics(options.name);
     this.httpServer = http.createServer(this.app);
     const requestLogging: ApolloServerPlugin<RequestContext<TServices>> = {
       async requestDidStart({ contextValue, request }) {
@@ -77,6 +81,7 @@ export class SubgraphServer<TServices> {
         // Federated traces (ftv1) feed Apollo Studio, which these offline deployments do not use.
         ApolloServerPluginInlineTraceDisabled(),
         requestLogging,
+        this.metrics.graphqlPlugin<RequestContext<TServices>>(),
       ],
     });
   }
@@ -101,6 +106,8 @@ export class SubgraphServer<TServices> {
     await this.apollo.start();
 
     this.app.disable('x-powered-by');
+    this.app.use(this.metrics.httpMiddleware());
+    this.app.get('/metrics', this.metrics.handler());
     this.app.get('/healthz', (_req, res) => {
       res.json(this.health());
     });

@@ -1,0 +1,82 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { GraphQLError } from 'graphql';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ServiceMetrics } from '../index.js';
+
+const metrics = new ServiceMetrics('probe', { maxOperationNames: 2 });
+let lagCalls = 0;
+metrics.watchConsumerLag(async () => {
+  lagCalls += 1;
+  return [{ group: 'g1', topic: 'crm.order', lag: 7 }];
+});
+metrics.watchConsumerLag(async () => {
+  throw new Error('Kafka away');
+});
+metrics.watchOutboxBacklog(async () => [{ aggregate: 'orders', pending: 3 }]);
+
+const apollo = new ApolloServer({
+  typeDefs: 'type Query { ok: Int, fails: Int }',
+  resolvers: { Query: { ok: () => 1, fails: () => { throw new GraphQLError('no', { extensions: { code: 'FORBIDDEN' } }); } } },
+  plugins: [metrics.graphqlPlugin()],
+});
+await apollo.start();
+const app = express();
+app.use(metrics.httpMiddleware());
+app.get('/metrics', metrics.handler());
+app.use('/graphql', express.json(), expressMiddleware(apollo));
+const server = http.createServer(app);
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+afterAll(async () => {
+  await apollo.stop();
+  server.close();
+});
+
+const post = (body: object) => fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const scrape = async () => (await fetch(`${base}/metrics`)).text();
+/** The sample of `name` whose labels include all of `labels` (label order in the text is not fixed). */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const found = text.split('\n').find((l) => l.startsWith(`${name}{`) && wanted.every((pair) => l.includes(pair)));
+  return found === undefined ? undefined : Number(found.slice(found.lastIndexOf(' ') + 1));
+}
+
+describe('ServiceMetrics (real Apollo and Express)', () => {
+  it('counts requests, operations and errors by code, with latency histograms', async () => {
+    await post({ query: 'query A { ok }' });
+    await post({ query: 'query A { ok }' });
+    await post({ query: 'query B { fails }' });
+    await post({ query: '{ nope }' });
+    await fetch(`${base}/some/unknown/path`);
+    const text = await scrape();
+    expect(sample(text, 'crm_graphql_operations_total', { operation: 'A', type: 'query', outcome: 'ok', service: 'probe' })).toBe(2);
+    expect(sample(text, 'crm_graphql_operations_total', { operation: 'B', type: 'query', outcome: 'error', service: 'probe' })).toBe(1);
+    expect(sample(text, 'crm_graphql_operations_total', { operation: 'invalid', type: 'unknown', outcome: 'error', service: 'probe' })).toBe(1);
+    expect(sample(text, 'crm_graphql_errors_total', { code: 'FORBIDDEN', service: 'probe' })).toBe(1);
+    expect(sample(text, 'crm_graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED', service: 'probe' })).toBe(1);
+    expect(sample(text, 'crm_http_requests_total', { method: 'POST', route: '/graphql', status: '200', service: 'probe' })).toBe(3);
+    expect(sample(text, 'crm_http_requests_total', { method: 'GET', route: 'other', status: '404', service: 'probe' })).toBe(1);
+    expect(sample(text, 'crm_graphql_operation_duration_seconds_count', { operation: 'A', type: 'query', service: 'probe' })).toBe(2);
+    expect(sample(text, 'crm_http_request_duration_seconds_bucket', { le: '+Inf', method: 'POST', route: '/graphql', status: '200', service: 'probe' })).toBe(3);
+    expect(text).toMatch(/^process_cpu_seconds_total\{service="probe"\}/m);
+  });
+
+  it('caps distinct operation names so clients cannot create unbounded series', async () => {
+    for (const name of ['C', 'D', 'E']) await post({ query: `query ${name} { ok }` });
+    const text = await scrape();
+    expect(sample(text, 'crm_graphql_operations_total', { operation: 'C' })).toBeUndefined();
+    expect(sample(text, 'crm_graphql_operations_total', { operation: 'other', type: 'query', outcome: 'ok', service: 'probe' })).toBe(3);
+  });
+
+  it('reads consumer lag and outbox backlog at scrape time; a failing reader drops only its series', async () => {
+    const before = lagCalls;
+    const text = await scrape();
+    expect(lagCalls).toBe(before + 1);
+    expect(sample(text, 'crm_kafka_consumer_lag', { group: 'g1', topic: 'crm.order', service: 'probe' })).toBe(7);
+    expect(sample(text, 'crm_outbox_backlog', { aggregate: 'orders', service: 'probe' })).toBe(3);
+  });
+});
