@@ -7,12 +7,15 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
+const DEMO_ADMIN_CLIENT_SECRET = 'crm-admin-demo-secret-change-in-production';
+
 export const SERVICES = [
   { name: 'customers', dir: 'services/customers', port: 4001, db: 'crm_customers' },
   { name: 'sales', dir: 'services/sales', port: 4002, db: 'crm_sales' },
   { name: 'service-desk', dir: 'services/service-desk', port: 4003, db: 'crm_service_desk' },
   { name: 'marketing', dir: 'services/marketing', port: 4004, db: 'crm_marketing' },
   { name: 'analytics', dir: 'services/analytics', port: 4005, db: 'crm_analytics' },
+  { name: 'admin', dir: 'services/admin', port: 4006, db: 'crm_admin' },
 ];
 const stem = (name) => name.toUpperCase().replace(/-/g, '_');
 
@@ -132,6 +135,8 @@ export async function startPlatform({ root, infra, ephemeral = false, logDir, lo
           GATEWAY_SECRET: secret,
           ...(service.name === 'analytics' && ephemeral ? { ANALYTICS_GROUP_PREFIX: `analytics${runId}` } : {}),
           ...(service.name === 'customers' ? customerKeys(root, ephemeral) : {}),
+          // The demo realm's crm-admin client (infra/keycloak/crm-realm.json); production sets its own.
+          ...(service.name === 'admin' ? { KEYCLOAK_ADMIN_CLIENT_SECRET: process.env.KEYCLOAK_ADMIN_CLIENT_SECRET ?? DEMO_ADMIN_CLIENT_SECRET } : {}),
         });
         gatewayEnv[`SUBGRAPH_${stem(service.name)}_URL`] = `${url}/graphql`;
         gatewayEnv[`SUBGRAPH_${stem(service.name)}_SECRET`] = secret;
@@ -143,7 +148,7 @@ export async function startPlatform({ root, infra, ephemeral = false, logDir, lo
     // Tests poll one user's view many times a second while events settle; the limit itself is
     // tested in gateway/src/__tests__/hardening.integration.test.ts.
     const rateLimit = ephemeral ? { RATE_LIMIT_PER_MINUTE: process.env.RATE_LIMIT_PER_MINUTE ?? '100000' } : {};
-    const gateway = launch('gateway', 'gateway', { PORT: String(gatewayPort), ...rateLimit, ...gatewayEnv });
+    const gateway = launch('gateway', 'gateway', { PORT: String(gatewayPort), ...(ephemeral ? { KAFKA_TOPIC_PREFIX: `e2e${runId}`, KAFKA_CLIENT_ID: `gateway${runId}` } : {}), ...rateLimit, ...gatewayEnv });
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
     await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway, timeoutMs);
     return { gatewayUrl, subgraphs, pids: Object.fromEntries(children.map(({ name, child }) => [name, child.pid])), stop };

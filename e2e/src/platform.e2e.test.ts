@@ -99,7 +99,7 @@ describe(`the platform through the gateway (logs: ${logDir})`, () => {
     const customers = await scrape(platform.subgraphs.customers!.url);
     expect(customers).toMatch(/^crm_graphql_operations_total\{[^}]*service="customers"[^}]*\} [1-9]/m);
     expect(customers).toMatch(/^crm_outbox_backlog\{aggregate="customers",service="customers"\} \d+$/m);
-    for (const name of ['sales', 'service-desk', 'marketing', 'analytics']) {
+    for (const name of ['sales', 'service-desk', 'marketing', 'analytics', 'admin']) {
       const text = await scrape(platform.subgraphs[name]!.url);
       expect(text, name).toMatch(new RegExp(`^crm_kafka_consumer_lag\\{group="[^"]+",topic="[^"]+",service="${name}"\\} \\d+$`, 'm'));
     }
@@ -137,6 +137,6 @@ describe(`the platform through the gateway (logs: ${logDir})`, () => {
   it('stops every process gracefully on SIGTERM (exit code 0: requests drained, outbox flushed, consumers closed)', async () => {
     const anyToken = await login(infra, 'analyst');
     expect((await asUser(anyToken)(`{ customerStats { totalCustomers } }`)).errors).toBeUndefined();
-    expect(await platform.stop()).toEqual({ gateway: 0, customers: 0, sales: 0, 'service-desk': 0, marketing: 0, analytics: 0 });
+    expect(await platform.stop()).toEqual({ gateway: 0, customers: 0, sales: 0, 'service-desk': 0, marketing: 0, analytics: 0, admin: 0 });
   });
 });

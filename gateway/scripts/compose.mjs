@@ -1,4 +1,4 @@
-// Composes gateway/supergraph.graphql from the five subgraph schemas (run: pnpm supergraph).
+// Composes gateway/supergraph.graphql from the subgraph schemas (run: pnpm supergraph).
 // Uses the built gateway (dist) so the logic is the one the staleness test checks.
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

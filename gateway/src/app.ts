@@ -10,9 +10,11 @@ import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
 import { authenticate, authenticationError, TokenVerifier, type AuthUser } from '@crm/auth';
+import { AUDIT_RECORDED, KafkaClient, KafkaEventPublisher } from '@crm/events';
 import { createLogger, requestIdsFrom, type Logger } from '@crm/logger';
 import { ServiceMetrics } from '@crm/metrics';
 import { subgraphSettings, type GatewayEnv } from './env.js';
+import { auditPlugin } from './audit.js';
 import { exportsRouter } from './exports.js';
 import { bodyErrorHandler, CallerRateLimiter, gatewayFormatError, limitRules, pageSizeCap } from './hardening.js';
 import { ideRouter } from './ide.js';
@@ -28,6 +30,8 @@ export interface GatewayContext {
   requestId: string;
   traceparent: string;
   logger: Logger;
+  clientAddress: string | null;
+  userAgent: string | null;
 }
 
 /** Sends the caller's token, the subgraph's own shared secret and the trace headers to one subgraph. */
@@ -70,6 +74,9 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
   const production = env.NODE_ENV === 'production';
   const limiter = new CallerRateLimiter(env.RATE_LIMIT_PER_MINUTE);
   const metrics = new ServiceMetrics('gateway');
+  const kafka = new KafkaClient({ brokers: env.KAFKA_BROKERS, clientId: env.KAFKA_CLIENT_ID, logger, topicPrefix: env.KAFKA_TOPIC_PREFIX });
+  await kafka.ensureTopics([kafka.topicFor(AUDIT_RECORDED)]);
+  const auditPublisher = new KafkaEventPublisher(kafka);
 
   const app = express();
   const httpServer = http.createServer(app);
@@ -89,12 +96,15 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
       maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
       maxCost: env.GRAPHQL_MAX_COST,
     }),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), pageSizeCap<GatewayContext>(env.GRAPHQL_MAX_PAGE_SIZE), metrics.graphqlPlugin<GatewayContext>()],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), pageSizeCap<GatewayContext>(env.GRAPHQL_MAX_PAGE_SIZE), metrics.graphqlPlugin<GatewayContext>(),
+      auditPlugin<GatewayContext>({ publish: (event) => auditPublisher.publish([event]), logger }),
+    ],
   });
   await server.start();
   let accepting = true;
 
   app.disable('x-powered-by');
+  app.set('trust proxy', env.TRUST_PROXY);
   app.use(metrics.httpMiddleware());
   // For Prometheus inside the cluster; the ingress publishes only /graphql, /exports, /reports and the IDE.
   app.get('/metrics', metrics.handler());
@@ -139,6 +149,8 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
           requestId: ids.requestId,
           traceparent: ids.traceparent,
           logger: logger.child({ requestId: ids.requestId, traceId: ids.traceId, userId: user.id }),
+          clientAddress: req.ip ?? null,
+          userAgent: req.headers['user-agent'] ?? null,
         };
       },
     }),
@@ -156,6 +168,7 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
     stopping ??= (async () => {
       accepting = false;
       await server.stop();
+      await kafka.disconnect();
     })();
     return stopping;
   };

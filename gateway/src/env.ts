@@ -22,6 +22,22 @@ export const gatewayEnvSchema = z.object({
     .default('http://localhost:3000,http://127.0.0.1:3000')
     .transform((value) => value.split(',').map((o) => o.trim()).filter(Boolean)),
   SUPERGRAPH_PATH: z.string().optional(),
+  /**
+   * Which proxies in front may set X-Forwarded-For (Express "trust proxy"): a hop count (1 behind one
+   * ingress), a comma list of addresses or subnets, or the default: loopback only. The client address
+   * is what rate limits and the audit trail use.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((value): number | string | false => (/^\d+$/.test(value) ? Number(value) : value === 'false' ? false : value)),
+  /** Kafka, where the gateway publishes the audit trail (`<prefix>.audit`). */
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .transform((value) => value.split(',').map((b) => b.trim()).filter(Boolean)),
+  KAFKA_CLIENT_ID: z.string().min(1).default('gateway'),
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,48}$/, 'letters, digits, . _ -').default('crm'),
   /** Keycloak as browsers reach it (the IDE's sign-in); defaults to KEYCLOAK_URL. */
   KEYCLOAK_PUBLIC_URL: z.url().optional(),
   /** Public PKCE client the IDE signs in with. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseEnv } from '@crm/env';
-import type { TestInfra } from '@crm/testing';
+import { uniqueName, type TestInfra } from '@crm/testing';
 import { gatewayEnvSchema, type GatewayEnv } from '../env.js';
 import { envStem, SUBGRAPHS } from '../subgraphs.js';
 
@@ -11,6 +11,8 @@ export function testGatewayEnv(infra: TestInfra): GatewayEnv {
     LOG_LEVEL: 'silent',
     KEYCLOAK_URL: infra.keycloakUrl,
     KEYCLOAK_REALM: infra.realm,
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: uniqueName('gw'),
     ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [`SUBGRAPH_${envStem(name)}_SECRET`, randomBytes(24).toString('base64url')])),
   }) as GatewayEnv;
 }
