@@ -151,7 +151,8 @@ export async function startPlatform({ root, infra, ephemeral = false, logDir, lo
     const gateway = launch('gateway', 'gateway', { PORT: String(gatewayPort), ...(ephemeral ? { KAFKA_TOPIC_PREFIX: `e2e${runId}`, KAFKA_CLIENT_ID: `gateway${runId}` } : {}), ...rateLimit, ...gatewayEnv });
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
     await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway, timeoutMs);
-    return { gatewayUrl, subgraphs, pids: Object.fromEntries(children.map(({ name, child }) => [name, child.pid])), stop };
+    const topicPrefix = ephemeral ? `e2e${runId}` : (process.env.KAFKA_TOPIC_PREFIX ?? 'crm');
+    return { gatewayUrl, subgraphs, topicPrefix, pids: Object.fromEntries(children.map(({ name, child }) => [name, child.pid])), stop };
   } catch (error) {
     await stop();
     throw error;

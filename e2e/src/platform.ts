@@ -11,6 +11,8 @@ export interface Platform {
   gatewayUrl: string;
   /** Each subgraph's URL, gateway secret and (this run's) database name. */
   subgraphs: Record<string, { url: string; secret: string; db: string }>;
+  /** Namespace of this run's Kafka topics. */
+  topicPrefix: string;
   stop: () => Promise<Record<string, number | string | null>>;
 }
 

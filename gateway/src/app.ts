@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -16,7 +17,7 @@ import { ServiceMetrics } from '@crm/metrics';
 import { subgraphSettings, type GatewayEnv } from './env.js';
 import { auditPlugin } from './audit.js';
 import { exportsRouter } from './exports.js';
-import { bodyErrorHandler, CallerRateLimiter, gatewayFormatError, limitRules, pageSizeCap } from './hardening.js';
+import { bodyErrorHandler, CallerRateLimiter, gatewayFormatError, limitRules, pageSizeCap, rejectNulCharacters } from './hardening.js';
 import { ideRouter } from './ide.js';
 import { SUBGRAPHS } from './subgraphs.js';
 
@@ -50,6 +51,22 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     if ('authorization' in context && context.authorization) headers.set('authorization', context.authorization);
     if ('requestId' in context && context.requestId) headers.set('x-request-id', context.requestId);
     if ('traceparent' in context && context.traceparent) headers.set('traceparent', context.traceparent);
+  }
+
+  /**
+   * A subgraph answers 400 when a variable fails a check only it can make (its custom scalars such as
+   * DateTime are opaque to the gateway): that is the caller's BAD_USER_INPUT, not a gateway failure.
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+    const body = (await this.parseBody(response)) as { errors?: Array<{ message?: unknown; extensions?: { code?: unknown } }> } | string;
+    const first = typeof body === 'object' ? body.errors?.[0] : undefined;
+    if (response.status === 400 && (first?.extensions?.code === 'BAD_USER_INPUT' || first?.extensions?.code === 'GRAPHQL_VALIDATION_FAILED')) {
+      return new GraphQLError(String(first.message), { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    const code = response.status === 401 ? 'UNAUTHENTICATED' : response.status === 403 ? 'FORBIDDEN' : undefined;
+    return new GraphQLError(`${response.status}: ${response.statusText}`, {
+      extensions: { ...(code ? { code } : {}), response: { url: response.url, status: response.status, statusText: response.statusText, body } },
+    });
   }
 }
 
@@ -88,6 +105,8 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
     includeStacktraceInErrorResponses: false,
     formatError: gatewayFormatError(logger),
     csrfPrevention: true,
+    // Automatic persisted queries would let any caller fill the gateway's cache; clients send documents.
+    persistedQueries: false,
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: env.GRAPHQL_MAX_TOKENS },
     validationRules: limitRules({
@@ -96,7 +115,7 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
       maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
       maxCost: env.GRAPHQL_MAX_COST,
     }),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), pageSizeCap<GatewayContext>(env.GRAPHQL_MAX_PAGE_SIZE), metrics.graphqlPlugin<GatewayContext>(),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), pageSizeCap<GatewayContext>(env.GRAPHQL_MAX_PAGE_SIZE), rejectNulCharacters<GatewayContext>(), metrics.graphqlPlugin<GatewayContext>(),
       auditPlugin<GatewayContext>({ publish: (event) => auditPublisher.publish([event]), logger }),
     ],
   });

@@ -84,6 +84,44 @@ export function pageSizeCap<TContext extends object>(maxPageSize: number): Apoll
   };
 }
 
+/** The path (e.g. `input.name`) of the first string holding a NUL character, if any. */
+function nulPath(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const found = nulPath(value[i], `${path}.${i}`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      const found = nulPath(child, path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * Refuses NUL characters in variables and string literals: no CRM text holds one, BSON regexes and
+ * PostgreSQL (under FerretDB) cannot store one, and they hide payloads from log readers.
+ */
+export function rejectNulCharacters<TContext extends object>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, source }) {
+          const field = nulPath(request.variables ?? {}, '') ?? (source.includes('\u0000') || source.includes('\\u0000') ? 'query' : null);
+          if (field) {
+            throw new GraphQLError('Text must not contain NUL characters', { extensions: { code: 'BAD_USER_INPUT', fields: [{ field, message: 'Contains a NUL character' }], http: { status: 400 } } });
+          }
+        },
+      };
+    },
+  };
+}
+
 /** Per-caller request budget: a GraphQL error with HTTP 429 and `Retry-After` once it is spent. */
 export class CallerRateLimiter {
   private readonly limiter: RateLimiterMemory;
@@ -140,6 +178,11 @@ export function gatewayFormatError(logger: Logger) {
     if (typeof code === 'string' && CLIENT_CODES.has(code)) {
       const extensions = Object.fromEntries(Object.entries(formatted.extensions ?? {}).filter(([key]) => CLIENT_EXTENSIONS.has(key)));
       return { message: formatted.message, ...(formatted.path ? { path: formatted.path } : {}), ...(formatted.locations ? { locations: formatted.locations } : {}), extensions };
+    }
+    // Apollo's own refusals of a request (HTTP 4xx) are the caller's doing, whatever their code.
+    const status = (error as { extensions?: { http?: { status?: number } } } | undefined)?.extensions?.http?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return { message: formatted.message, extensions: { code: typeof code === 'string' && /^[A-Z_]+$/.test(code) && code !== 'INTERNAL_SERVER_ERROR' ? code : 'BAD_REQUEST' } };
     }
     logger.error({ err: error, path: formatted.path, code }, 'unexpected error at the gateway');
     return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };

@@ -146,7 +146,9 @@ function wrongValues(type: GraphQLInputType): unknown[] {
   const named = getNamedType(type);
   const values: unknown[] = [{ $gt: '' }, [[[]]]];
   if (isScalarType(named)) {
-    if (['Int', 'Float', 'SafeInt'].includes(named.name)) values.push('1; DROP', 1e300, true);
+    if (['Int', 'SafeInt'].includes(named.name)) values.push('1; DROP', 1e300, true);
+    else if (named.name === 'Float') values.push('1; DROP', true);
+    else if (named.name === 'ID') values.push(false, 1.5);
     else if (named.name === 'Boolean') values.push('true', 0);
     else if (['DateTime', 'Date'].includes(named.name)) values.push('yesterday', 1.5, '2026-13-45');
     else values.push(12, false);

@@ -69,6 +69,26 @@ describe('gateway GraphQL hardening (real Keycloak, before any subgraph)', () =>
     expect(fragment.errors?.[0]?.extensions?.code, JSON.stringify(fragment.errors)).toBe('BAD_USER_INPUT');
   });
 
+  it('refuses NUL characters in variables and in string literals, naming where', async () => {
+    const variable = await ask('query Q($s: String) { customers(search: $s) { totalCount } }', { s: 'a\u0000b' });
+    expect(variable.status).toBe(400);
+    expect(variable.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', fields: [{ field: 's', message: 'Contains a NUL character' }] });
+    const nested = await ask('mutation M($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }', { input: { name: 'x', tags: ['ok', 'n\u0000'] } });
+    expect(nested.errors?.[0]?.extensions?.fields).toEqual([{ field: 'input.tags.1', message: 'Contains a NUL character' }]);
+    const literal = await ask('{ customers(search: "a\\u0000b") { totalCount } }');
+    expect(literal.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('does not take automatic persisted queries (no cache any caller can fill)', async () => {
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: JSON.stringify({ query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } }),
+    });
+    expect(response.status).toBeLessThan(500);
+    expect(((await response.json()) as any).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
+  });
+
   it('refuses batched requests', async () => {
     const response = await fetch(gateway.url, {
       method: 'POST',

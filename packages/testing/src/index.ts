@@ -207,3 +207,20 @@ export async function watchTopic(infra: TestInfra, topic: string) {
     stop: () => consumer.disconnect(),
   };
 }
+
+/** How many messages each topic starting with `prefix` holds (end offsets summed over partitions). */
+export async function topicMessageCounts(infra: TestInfra, prefix: string): Promise<Record<string, number>> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({ clientId: uniqueName('offsets'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix)).sort();
+    const counts: Record<string, number> = {};
+    for (const topic of topics) {
+      counts[topic] = (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+    }
+    return counts;
+  } finally {
+    await admin.disconnect();
+  }
+}

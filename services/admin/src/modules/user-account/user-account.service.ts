@@ -106,7 +106,8 @@ export class UserAccountService {
     requireRole(caller, [Role.ADMIN]);
     const size = first ?? 20;
     if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw invalid('first', `Must be 1 to ${MAX_PAGE}`);
-    if (search && search.length > 100) throw invalid('search', 'At most 100 characters');
+    // Keycloak refuses control characters in query parameters; say so instead of failing.
+    if (search && (search.length > 100 || [...search].some((c) => c < ' '))) throw invalid('search', 'At most 100 characters, no control characters');
     const offset = offsetOf(after);
     const found = await this.keycloak.findUsers(search ?? undefined, offset, size + 1);
     const people = found.slice(0, size);
