@@ -14,6 +14,7 @@ import { authenticate, authenticationError, TokenVerifier, type AuthUser } from 
 import { AUDIT_RECORDED, KafkaClient, KafkaEventPublisher } from '@crm/events';
 import { createLogger, requestIdsFrom, type Logger } from '@crm/logger';
 import { ServiceMetrics } from '@crm/metrics';
+import { currentTraceparent, nameActiveSpan, serverSpans, startTelemetry } from '@crm/telemetry';
 import { subgraphSettings, type GatewayEnv } from './env.js';
 import { auditPlugin } from './audit.js';
 import { exportsRouter } from './exports.js';
@@ -50,7 +51,9 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     headers.set(GATEWAY_SECRET_HEADER, this.secret);
     if ('authorization' in context && context.authorization) headers.set('authorization', context.authorization);
     if ('requestId' in context && context.requestId) headers.set('x-request-id', context.requestId);
-    if ('traceparent' in context && context.traceparent) headers.set('traceparent', context.traceparent);
+    // The subgraph's span is a child of the gateway's request span (active here).
+    const traceparent = currentTraceparent() ?? ('traceparent' in context ? context.traceparent : undefined);
+    if (traceparent) headers.set('traceparent', traceparent);
   }
 
   /**
@@ -78,6 +81,7 @@ export interface RunningGateway {
 
 export async function startGateway(env: GatewayEnv, options: { handleSignals?: boolean } = {}): Promise<RunningGateway> {
   const logger = createLogger({ service: 'gateway', level: env.LOG_LEVEL });
+  const telemetry = startTelemetry({ service: 'gateway', ...(env.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT } : {}), scheduleDelayMs: env.OTEL_BSP_SCHEDULE_DELAY });
   const supergraphSdl = readFileSync(env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH_PATH, 'utf8');
   const gateway = new ApolloGateway({
     supergraphSdl,
@@ -116,6 +120,15 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
       maxCost: env.GRAPHQL_MAX_COST,
     }),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), pageSizeCap<GatewayContext>(env.GRAPHQL_MAX_PAGE_SIZE), rejectNulCharacters<GatewayContext>(), metrics.graphqlPlugin<GatewayContext>(),
+      {
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ operation, operationName }) {
+              nameActiveSpan(`${operation?.operation ?? 'operation'} ${operationName ?? 'anonymous'}`, { 'graphql.operation.name': operationName ?? '', 'graphql.operation.type': operation?.operation ?? '' });
+            },
+          };
+        },
+      },
       auditPlugin<GatewayContext>({ publish: (event) => auditPublisher.publish([event]), logger }),
     ],
   });
@@ -148,6 +161,7 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
   app.use(exportsRouter({ env, verifier, logger }));
   app.use(
     '/graphql',
+    serverSpans('gateway'),
     cors({ origin: env.CORS_ORIGINS, methods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 }),
     express.json({ limit: env.GRAPHQL_BODY_LIMIT }),
     expressMiddleware(server, {
@@ -188,6 +202,7 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
       accepting = false;
       await server.stop();
       await kafka.disconnect();
+      await telemetry.shutdown().catch(() => undefined);
     })();
     return stopping;
   };

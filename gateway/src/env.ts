@@ -37,6 +37,9 @@ export const gatewayEnvSchema = z.object({
     .min(1)
     .transform((value) => value.split(',').map((b) => b.trim()).filter(Boolean)),
   KAFKA_CLIENT_ID: z.string().min(1).default('gateway'),
+  /** OTLP/HTTP collector for traces; unset: traces flow to the subgraphs but are not exported. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().positive().default(2000),
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,48}$/, 'letters, digits, . _ -').default('crm'),
   /** Keycloak as browsers reach it (the IDE's sign-in); defaults to KEYCLOAK_URL. */
   KEYCLOAK_PUBLIC_URL: z.url().optional(),

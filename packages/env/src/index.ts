@@ -64,6 +64,10 @@ export const serviceEnvSchema = z.object({
   GATEWAY_SECRET: z.string().min(24, 'at least 24 characters'),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(1000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  /** OTLP/HTTP collector for traces (e.g. http://otel-collector:4318); unset: traces flow but are not exported. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** Delay between span export batches (ms), as the OpenTelemetry SDKs name it. */
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().positive().default(2000),
 });
 
 export type ServiceEnv = z.infer<typeof serviceEnvSchema>;

@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { duplicateKeyIndexes, isDuplicateKey } from '@crm/mongo';
 import type { Logger } from '@crm/logger';
+import { inSpan, outsideTraces } from '@crm/telemetry';
 import { deadLetterTopicFor, InvalidEventError, parseEvent, type CloudEvent } from './envelope.js';
 import type { DeliveredMessage, KafkaClient } from './kafka.js';
 
@@ -148,6 +149,25 @@ export class EventConsumer {
       logger.debug({ eventId: event.id }, 'duplicate event skipped');
       return;
     }
+    // The handling continues the trace of the request that caused the event.
+    await inSpan(
+      `${event.type} process`,
+      { kind: 'consumer', traceparent: message.headers.traceparent ?? event.traceparent, attributes: this.spanAttributes(message, event.id) },
+      () => this.handleWithRetries(message, event),
+    );
+  }
+
+  private spanAttributes(message: DeliveredMessage, eventId?: string) {
+    return {
+      'messaging.system': 'kafka',
+      'messaging.destination.name': message.topic,
+      'messaging.consumer.group.name': this.options.groupId,
+      ...(eventId ? { 'messaging.message.id': eventId } : {}),
+    };
+  }
+
+  private async handleWithRetries(message: DeliveredMessage, event: CloudEvent): Promise<void> {
+    const { logger, processed } = this.options;
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.options.handle(event);
@@ -164,7 +184,7 @@ export class EventConsumer {
   }
 
   private async onBatch(messages: DeliveredMessage[]): Promise<void> {
-    const { logger, processed, types } = this.options;
+    const { processed, types } = this.options;
     const handleBatch = this.options.handleBatch!;
     const parsed: Array<{ message: DeliveredMessage; event: CloudEvent }> = [];
     for (const message of messages) {
@@ -184,6 +204,16 @@ export class EventConsumer {
       fresh.push(item);
     }
     if (!fresh.length) return;
+    // One span for the batch, linked to the trace of every event in it.
+    await inSpan(
+      `${fresh.length} events process`,
+      { kind: 'consumer', links: fresh.map((f) => f.message.headers.traceparent ?? f.event.traceparent), attributes: { ...this.spanAttributes(fresh[0]!.message), 'messaging.batch.message_count': fresh.length } },
+      () => this.handleBatchWithRetries(fresh, handleBatch),
+    );
+  }
+
+  private async handleBatchWithRetries(fresh: Array<{ message: DeliveredMessage; event: CloudEvent }>, handleBatch: (events: CloudEvent[]) => Promise<void>): Promise<void> {
+    const { logger, processed } = this.options;
     for (let attempt = 1; ; attempt += 1) {
       try {
         await handleBatch(fresh.map((f) => f.event));
@@ -192,7 +222,8 @@ export class EventConsumer {
       } catch (error) {
         if (error instanceof PoisonEventError || attempt >= this.maxAttempts) {
           logger.warn({ err: error, events: fresh.length }, 'batch failed; handling its events one by one');
-          for (const { message } of fresh) await this.onMessage(message);
+          // Outside this batch's span: each event's own handling continues its own trace.
+          for (const { message } of fresh) await outsideTraces(() => this.onMessage(message));
           return;
         }
         logger.warn({ err: error, events: fresh.length, attempt }, 'batch handler failed; retrying');

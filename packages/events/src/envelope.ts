@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { currentTraceparent } from '@crm/telemetry';
 
 /**
  * A domain event in CloudEvents 1.0 structured form. `subject` is the aggregate id and is also the
@@ -16,6 +17,11 @@ export interface CloudEvent<T = unknown> {
   time: string;
   datacontenttype: 'application/json';
   data: T;
+  /**
+   * CloudEvents distributed-tracing extension: the trace context the event was created in (the
+   * request or job that caused it), so its consumers continue the same trace.
+   */
+  traceparent?: string;
 }
 
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
@@ -25,6 +31,7 @@ const EVENT_TYPE = /^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
 export function createEvent<T>(input: { source: string; type: string; subject: string; data: T; time?: Date }): CloudEvent<T> {
   if (!EVENT_TYPE.test(input.type)) throw new Error(`Event type "${input.type}" is not <entity>.<past-tense verb>`);
   if (!input.subject) throw new Error('Event subject (aggregate id) is required');
+  const traceparent = currentTraceparent();
   return {
     specversion: '1.0',
     id: randomUUID(),
@@ -35,8 +42,11 @@ export function createEvent<T>(input: { source: string; type: string; subject: s
     datacontenttype: 'application/json',
     // Plain JSON only: stored in the outbox and compared exactly when removed.
     data: JSON.parse(JSON.stringify(input.data)) as T,
+    ...(traceparent ? { traceparent } : {}),
   };
 }
+
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 export const DEFAULT_TOPIC_PREFIX = 'crm';
 
@@ -74,5 +84,7 @@ export function parseEvent(raw: Buffer | string | null): CloudEvent {
   if (event.specversion !== '1.0') missing.push('specversion' as never);
   if (missing.length > 0) throw new InvalidEventError(`Not a CloudEvent 1.0: bad ${missing.join(', ')}`);
   if (Number.isNaN(Date.parse(event.time as string))) throw new InvalidEventError('Bad time');
+  // A malformed trace context is dropped, not fatal: tracing must never park a good event.
+  if (event.traceparent !== undefined && (typeof event.traceparent !== 'string' || !TRACEPARENT.test(event.traceparent))) delete event.traceparent;
   return event as CloudEvent;
 }

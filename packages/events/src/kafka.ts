@@ -263,7 +263,7 @@ export class KafkaEventPublisher implements EventPublisher {
         topic: this.client.topicFor(event.type),
         key: event.subject,
         value: JSON.stringify(event),
-        headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, ce_type: event.type, ce_id: event.id },
+        headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, ce_type: event.type, ce_id: event.id, ...(event.traceparent ? { traceparent: event.traceparent } : {}) },
       })),
     );
   }

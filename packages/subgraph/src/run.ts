@@ -5,6 +5,7 @@ import { TokenVerifier } from '@crm/auth';
 import type { ServiceEnv } from '@crm/env';
 import { type EventConsumer, KafkaClient, KafkaEventPublisher, OutboxRelay } from '@crm/events';
 import { createLogger, type Logger } from '@crm/logger';
+import { startTelemetry } from '@crm/telemetry';
 import { connectMongo, pingMongo, syncIndexes, type Connection } from '@crm/mongo';
 import { SubgraphServer } from './server.js';
 
@@ -47,6 +48,7 @@ export interface RunningSubgraph<TServices> {
 export async function runSubgraph<TServices>(options: RunSubgraphOptions<TServices>): Promise<RunningSubgraph<TServices>> {
   const { name, env } = options;
   const logger = createLogger({ service: name, level: env.LOG_LEVEL });
+  const telemetry = startTelemetry({ service: name, ...(env.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT } : {}), scheduleDelayMs: env.OTEL_BSP_SCHEDULE_DELAY });
   const connection = await connectMongo({ url: env.MONGO_URL, dbName: env.MONGO_DB });
   const kafka = new KafkaClient({ brokers: env.KAFKA_BROKERS, clientId: env.KAFKA_CLIENT_ID ?? name, logger, topicPrefix: env.KAFKA_TOPIC_PREFIX });
   const relay = new OutboxRelay({ publisher: new KafkaEventPublisher(kafka), logger, pollIntervalMs: env.OUTBOX_POLL_MS });
@@ -85,6 +87,7 @@ export async function runSubgraph<TServices>(options: RunSubgraphOptions<TServic
       await relay.stop();
       await kafka.disconnect();
       await connection.close();
+      await telemetry.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'traces not flushed'));
       logger.info('stopped');
     })();
     return stopping;

@@ -11,6 +11,7 @@ import { gql } from 'graphql-tag';
 import { authenticate, authenticationError, type AuthUser, type TokenVerifier } from '@crm/auth';
 import { requestIdsFrom, type Logger } from '@crm/logger';
 import { ServiceMetrics } from '@crm/metrics';
+import { nameActiveSpan, serverSpans } from '@crm/telemetry';
 import { createFormatError } from './errors.js';
 import { readSubgraphSdl } from './sdl.js';
 import { GATEWAY_SECRET_HEADER, gatewaySecretMatches } from './download.js';
@@ -66,6 +67,9 @@ export class SubgraphServer<TServices> {
       async requestDidStart({ contextValue, request }) {
         const started = Date.now();
         return {
+          async didResolveOperation({ operation, operationName }) {
+            nameActiveSpan(`${operation?.operation ?? 'operation'} ${operationName ?? 'anonymous'}`, { 'graphql.operation.name': operationName ?? '', 'graphql.operation.type': operation?.operation ?? '' });
+          },
           async willSendResponse({ errors }) {
             contextValue.logger.info({ operation: request.operationName, ms: Date.now() - started, errors: errors?.length ?? 0 }, 'graphql request');
           },
@@ -115,6 +119,7 @@ export class SubgraphServer<TServices> {
       const result = await this.readiness();
       res.status(result.ready ? 200 : 503).json(result);
     });
+    this.app.use('/graphql', serverSpans(this.options.name));
     this.app.use('/graphql', (req, res, next) => {
       if (!gatewaySecretMatches(secret, req.headers[GATEWAY_SECRET_HEADER])) {
         res.status(403).json({

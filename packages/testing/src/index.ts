@@ -170,7 +170,7 @@ export function gatewayHeaders(token: string | undefined, secret: string | undef
 export interface WatchedEvent {
   key: string | null;
   headers: Record<string, string>;
-  event: { id: string; type: string; source: string; subject: string; time: string; data: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  event: { id: string; type: string; source: string; subject: string; time: string; data: any; traceparent?: string }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /**
