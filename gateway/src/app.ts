@@ -101,6 +101,9 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
 
   const app = express();
   const httpServer = http.createServer(app);
+  // Longer than the idle timeouts of clients' and load balancers' keep-alive pools (see @crm/subgraph).
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   const server = new ApolloServer<GatewayContext>({
     gateway: gateway as never,
     // Schema discovery is for development; production clients ship their operations.

@@ -183,6 +183,7 @@ export const AUTHORIZATION_MATRIX: Record<string, Rule> = {
   'Mutation.recordExpense': ['admin', 'sales-manager', 'sales-rep'],
   'Mutation.recordOrderPayment': RECORD,
   'Mutation.recordReferral': ['admin', 'marketer'],
+  'Mutation.reencryptIdentityDocuments': ['admin'],
   'Mutation.recordSurveyResponse': ['admin', 'service-agent', 'service-manager', 'marketer'],
   'Mutation.refundOrder': ['admin', 'sales-manager', 'sales-rep'],
   'Mutation.rejectAfterSales': ['admin', 'service-manager'],

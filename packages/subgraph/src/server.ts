@@ -63,6 +63,11 @@ export class SubgraphServer<TServices> {
     const { logger, typeDefs, resolvers } = options;
     this.metrics = new ServiceMetrics(options.name);
     this.httpServer = http.createServer(this.app);
+    // Idle keep-alive sockets stay open longer here than in the gateway's agent (Node's default agent
+    // drops them after 5 s), so the gateway always closes first: with equal timeouts a request can
+    // meet a socket the server is closing (ECONNRESET under the hostile-request corpus in CI).
+    this.httpServer.keepAliveTimeout = 65_000;
+    this.httpServer.headersTimeout = 66_000;
     const requestLogging: ApolloServerPlugin<RequestContext<TServices>> = {
       async requestDidStart({ contextValue, request }) {
         const started = Date.now();

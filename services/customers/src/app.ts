@@ -41,7 +41,7 @@ export async function startCustomers(env: CustomersEnv, options: { handleSignals
     setup: ({ connection, relay, logger, kafka }) => {
       const customers = customerModel(connection);
       const organizationRecords = organizationModel(connection);
-      const customerService = new CustomerService(customers, relay, new IdentityVault(env.CUSTOMER_PII_KEY, env.CUSTOMER_PII_HASH_KEY));
+      const customerService = new CustomerService(customers, relay, new IdentityVault(env.CUSTOMER_PII_KEY, env.CUSTOMER_PII_HASH_KEY, env.CUSTOMER_PII_PREVIOUS_KEYS));
       const organizationService = new OrganizationService(organizationRecords, relay);
       customerService.useOrganizations(async (id) => (await organizationService.require(id)).name);
       const feedbackRecords = feedbackModel(connection);

@@ -9,6 +9,15 @@ export const customersEnvSchema = serviceEnvSchema.extend({
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('crm_customers'),
   /** AES-256-GCM key for identity numbers at rest (CUS-7, SYS-6). */
   CUSTOMER_PII_KEY: key32,
+  /**
+   * Keys replaced by CUSTOMER_PII_KEY (comma-separated), still able to open what they sealed until
+   * `reencryptIdentityDocuments` reports nothing remaining. See services/customers/README.md.
+   */
+  CUSTOMER_PII_PREVIOUS_KEYS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((k) => k.trim()).filter(Boolean))
+    .refine((keys) => keys.every((k) => Buffer.from(k, 'base64').length === 32), 'comma-separated 32-byte keys, base64'),
   /** HMAC key of the identity-number blind index (exact lookups, duplicate detection). */
   CUSTOMER_PII_HASH_KEY: key32,
 });

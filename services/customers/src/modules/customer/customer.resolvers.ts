@@ -25,6 +25,7 @@ export const customerResolvers: Resolvers = {
     updateCustomer: (_parent, { id, input, expectedVersion }, { services, user }) => services.customers.update(id, input, user, expectedVersion),
     deleteCustomer: (_parent, { id }, { services, user }) => services.customers.delete(id, user),
     restoreCustomer: (_parent, { id }, { services, user }) => services.customers.restore(id, user),
+    reencryptIdentityDocuments: (_parent, { batchSize }, { services, user }) => services.customers.reencryptIdentities(batchSize ?? 500, user),
     mergeCustomers: (_parent, { survivorId, mergedId, choose }, { services, user }) => {
       const { identityDocument, ...rest } = choose ?? {};
       const choices = Object.fromEntries(Object.entries({ ...rest, identity: identityDocument }).filter(([, v]) => v)) as Record<string, 'SURVIVOR' | 'MERGED'>;

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { z } from 'zod';
-import type { AuthUser } from '@crm/auth';
+import { requireRole, Role, type AuthUser } from '@crm/auth';
 import { fieldProblems, type FieldProblem } from '@crm/errors';
 import { OUTBOX_FIELD, appendEvents, type CloudEvent, type OutboxRelay } from '@crm/events';
 import { paginate, type Page, type PageArgs, type PageSort } from '@crm/mongo';
@@ -314,6 +314,24 @@ export class CustomerService {
   async delete(id: string, user: AuthUser): Promise<CustomerRecord> {
     const current = await this.writable(id, user);
     return this.commit(current, { deletedAt: new Date(), deletedBy: user.id }, (next) => customerDeleted(next, user.id));
+  }
+
+  /** Moves identity numbers sealed under a previous key to the current one (key rotation); no event: nothing a consumer sees changes. */
+  async reencryptIdentities(batchSize: number, user: AuthUser): Promise<{ resealed: number; remaining: number }> {
+    requireRole(user, [Role.ADMIN]);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5000) {
+      throw new CustomerException('CUSTOMER_INVALID_INPUT', 'Invalid batch size', [{ field: 'batchSize', message: 'Must be 1 to 5000' }]);
+    }
+    const stale = { 'identity.ciphertext': { $exists: true, $not: new RegExp(`^${this.vault.currentPrefix()}`) } };
+    const batch = await this.customers.find(stale, { identity: 1 }).limit(batchSize).lean<Array<Pick<CustomerRecord, '_id' | 'identity'>>>().exec();
+    let resealed = 0;
+    for (const { _id, identity } of batch) {
+      if (!identity) continue;
+      // Only if unchanged since read: a concurrent update sealed it under the current key already.
+      const result = await this.customers.updateOne({ _id, 'identity.ciphertext': identity.ciphertext }, { $set: { 'identity.ciphertext': this.vault.reseal(identity).ciphertext } }).exec();
+      resealed += result.modifiedCount;
+    }
+    return { resealed, remaining: await this.customers.countDocuments(stale).exec() };
   }
 
   async restore(id: string, user: AuthUser): Promise<CustomerRecord> {

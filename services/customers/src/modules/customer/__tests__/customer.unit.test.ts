@@ -79,7 +79,7 @@ describe('identity numbers at rest (CUS-7)', () => {
   const vault = new IdentityVault(randomBytes(32).toString('base64'), randomBytes(32).toString('base64'));
   it('encrypts with AES-256-GCM, opens, and hashes deterministically', () => {
     const sealed = vault.seal('PRC_RESIDENT_ID', '11010519491231002X');
-    expect(sealed.ciphertext).toMatch(/^v1:/);
+    expect(sealed.ciphertext).toMatch(/^v2:[0-9a-f]{8}:/);
     expect(sealed.ciphertext).not.toContain('11010519491231002X');
     expect(vault.open(sealed)).toBe('11010519491231002X');
     expect(vault.seal('PRC_RESIDENT_ID', '11010519491231002X').ciphertext).not.toBe(sealed.ciphertext);
@@ -89,12 +89,38 @@ describe('identity numbers at rest (CUS-7)', () => {
 
   it('refuses a tampered ciphertext and a wrong key', () => {
     const sealed = vault.seal('PASSPORT', 'E12345678');
-    const raw = Buffer.from(sealed.ciphertext.slice(3), 'base64');
+    const [, keyId, body] = sealed.ciphertext.split(':');
+    const raw = Buffer.from(body!, 'base64');
     raw[raw.length - 1]! ^= 1;
-    expect(() => vault.open({ ...sealed, ciphertext: `v1:${raw.toString('base64')}` })).toThrow();
+    expect(() => vault.open({ ...sealed, ciphertext: `v2:${keyId}:${raw.toString('base64')}` })).toThrow();
     const other = new IdentityVault(randomBytes(32).toString('base64'), randomBytes(32).toString('base64'));
     expect(() => other.open(sealed)).toThrow();
     expect(() => new IdentityVault('c2hvcnQ=', 'c2hvcnQ=')).toThrow(/32 bytes/);
+  });
+});
+
+describe('key rotation (SYS-6)', () => {
+  const oldKey = randomBytes(32).toString('base64');
+  const newKey = randomBytes(32).toString('base64');
+  const hashKey = randomBytes(32).toString('base64');
+  const before = new IdentityVault(oldKey, hashKey);
+  const after = new IdentityVault(newKey, hashKey, [oldKey]);
+
+  it('opens what a previous key sealed, including v1 values from before key ids, and reseals under the current key', () => {
+    const sealed = before.seal('PASSPORT', 'E12345678');
+    expect(after.open(sealed)).toBe('E12345678');
+    const legacy = { ...sealed, ciphertext: `v1:${sealed.ciphertext.split(':')[2]}` };
+    expect(after.open(legacy)).toBe('E12345678');
+    const resealed = after.reseal(legacy);
+    expect(resealed.ciphertext.startsWith(after.currentPrefix())).toBe(true);
+    expect(resealed.ciphertext.startsWith(before.currentPrefix())).toBe(false);
+    expect(resealed).toMatchObject({ hash: sealed.hash, last4: sealed.last4 });
+    expect(new IdentityVault(newKey, hashKey).open(resealed)).toBe('E12345678');
+  });
+
+  it('says which key is missing once a previous key is dropped too early', () => {
+    const sealed = before.seal('PASSPORT', 'E12345678');
+    expect(() => new IdentityVault(newKey, hashKey).open(sealed)).toThrow(/CUSTOMER_PII_PREVIOUS_KEYS/);
   });
 });
 
