@@ -8,7 +8,7 @@
  * rate limiting is rate-limiter-flexible's in-memory limiter (per gateway replica).
  */
 import type { ErrorRequestHandler } from 'express';
-import { GraphQLError, Kind, type ASTNode, type GraphQLFormattedError, type ValidationContext, type ValidationRule, type ValueNode } from 'graphql';
+import { GraphQLError, Kind, TypeInfo, visit, visitWithTypeInfo, type GraphQLFormattedError, type ValidationContext, type ValidationRule, type ValueNode } from 'graphql';
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -48,33 +48,37 @@ function intValue(node: ValueNode, variables: Record<string, unknown>): unknown 
 }
 
 /**
- * Refuses any `first` above the cap, wherever it appears (literal or variable), before a subgraph is
- * called: the subgraphs check their own page sizes too, but a new list field cannot forget it here.
+ * Larger caps for the few lists built for bulk reads (`Type.field`), matching what their subgraph
+ * allows; every other `first` gets the default cap.
  */
-export function pageSizeCap<TContext extends object>(maxPageSize: number): ApolloServerPlugin<TContext> {
+export const PAGE_SIZE_OVERRIDES: Readonly<Record<string, number>> = { 'Segment.memberIds': 1000 };
+
+/**
+ * Refuses any `first` above the cap, wherever it appears (literal or variable, fragments included),
+ * before a subgraph is called: the subgraphs check their own page sizes too, but a new list field
+ * cannot forget it here.
+ */
+export function pageSizeCap<TContext extends object>(maxPageSize: number, overrides: Readonly<Record<string, number>> = PAGE_SIZE_OVERRIDES): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, request }) {
+        async didResolveOperation({ document, request, schema }) {
           const variables = request.variables ?? {};
           const problems: Array<{ field: string; message: string }> = [];
-          const visit = (node: ASTNode | readonly ASTNode[] | undefined): void => {
-            if (!node) return;
-            if (Array.isArray(node)) {
-              for (const child of node) visit(child);
-              return;
-            }
-            const current = node as ASTNode;
-            if (current.kind === Kind.ARGUMENT && current.name.value === 'first') {
-              const value = intValue(current.value, variables);
-              if (typeof value === 'number' && value > maxPageSize) problems.push({ field: 'first', message: `Must be at most ${maxPageSize}` });
-              return;
-            }
-            for (const [key, child] of Object.entries(current)) {
-              if (key !== 'loc' && child && typeof child === 'object') visit(child as ASTNode);
-            }
-          };
-          visit(document.definitions);
+          const typeInfo = new TypeInfo(schema);
+          visit(
+            document,
+            visitWithTypeInfo(typeInfo, {
+              Argument(node) {
+                if (node.name.value !== 'first') return;
+                const parent = typeInfo.getParentType();
+                const field = typeInfo.getFieldDef();
+                const cap = (parent && field ? overrides[`${parent.name}.${field.name}`] : undefined) ?? maxPageSize;
+                const value = intValue(node.value, variables);
+                if (typeof value === 'number' && value > cap) problems.push({ field: 'first', message: `Must be at most ${cap}` });
+              },
+            }),
+          );
           if (problems.length > 0) {
             throw new GraphQLError('Page size too large', { extensions: { code: 'BAD_USER_INPUT', fields: problems.slice(0, 1), http: { status: 400 } } });
           }

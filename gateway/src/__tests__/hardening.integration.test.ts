@@ -67,6 +67,11 @@ describe('gateway GraphQL hardening (real Keycloak, before any subgraph)', () =>
     expect(variable.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const fragment = await ask('query { ...F } fragment F on Query { orders(first: 101) { totalCount } }');
     expect(fragment.errors?.[0]?.extensions?.code, JSON.stringify(fragment.errors)).toBe('BAD_USER_INPUT');
+    // A list made for bulk reads keeps its own, larger cap (what the marketing subgraph allows).
+    const bulk = await ask('{ segment(id: "s1") { memberIds(first: 1000) } }');
+    expect(bulk.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR'); // past the cap; no subgraph runs here
+    const tooBig = await ask('{ segment(id: "s1") { memberIds(first: 1001) } }');
+    expect(tooBig.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', fields: [{ field: 'first', message: 'Must be at most 1000' }] });
   });
 
   it('refuses NUL characters in variables and in string literals, naming where', async () => {
