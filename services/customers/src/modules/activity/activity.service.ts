@@ -58,6 +58,9 @@ export interface ActivityListArgs extends PageArgs {
 }
 
 /** The one facade resolvers call for activities (CUS-4). */
+/** What stays of an erased person's free text. */
+export const ERASED_TEXT = '[erased]';
+
 export class ActivityService {
   constructor(
     private readonly activities: ActivityModel,
@@ -71,6 +74,11 @@ export class ActivityService {
     customers.onMerge(async (mergedId, survivorId) => {
       await this.activities.collection.updateMany({ customerId: mergedId } as never, { $set: { customerId: survivorId } } as never);
       await this.timeline.moveCustomer(mergedId, survivorId);
+    });
+    // Right to erasure (SYS-6): what was written about the person goes; type, times and actors stay.
+    customers.onErase(async (customerId) => {
+      await this.activities.collection.updateMany({ customerId } as never, { $set: { subject: ERASED_TEXT, body: null } } as never);
+      await this.timeline.eraseCustomer(customerId);
     });
   }
 

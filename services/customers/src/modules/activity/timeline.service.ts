@@ -94,6 +94,11 @@ export class TimelineService {
     private readonly customers: CustomerService,
   ) {}
 
+  /** Erasure: entries keep kind, time and links; their summary and details (copies of text) go. */
+  async eraseCustomer(customerId: string): Promise<void> {
+    await this.entries.collection.updateMany({ customerId } as never, { $set: { summary: '[erased]', details: {} } } as never);
+  }
+
   /**
    * Projects one event: stores its entry once (insert-if-absent on the id derived from the event id)
    * and moves the customer's `lastActivityAt` forward with `$max`. Both steps are idempotent, so an

@@ -7,7 +7,8 @@ export type CustomerExceptionReason =
   | 'CUSTOMER_VERSION_CONFLICT'
   | 'CUSTOMER_NOT_DELETED'
   | 'CUSTOMER_FORBIDDEN'
-  | 'CUSTOMER_MERGE_INVALID';
+  | 'CUSTOMER_MERGE_INVALID'
+  | 'CUSTOMER_ERASED';
 
 export const CustomerException = defineException<CustomerExceptionReason>('CustomerException', {
   CUSTOMER_NOT_FOUND: 'NOT_FOUND',
@@ -15,6 +16,7 @@ export const CustomerException = defineException<CustomerExceptionReason>('Custo
   CUSTOMER_STAGE_TRANSITION: 'BAD_USER_INPUT',
   CUSTOMER_VERSION_CONFLICT: 'CONFLICT',
   CUSTOMER_NOT_DELETED: 'CONFLICT',
+  CUSTOMER_ERASED: 'CONFLICT',
   CUSTOMER_FORBIDDEN: 'FORBIDDEN',
   CUSTOMER_MERGE_INVALID: 'BAD_USER_INPUT',
 });

@@ -8,6 +8,7 @@ export const CustomerEventType = {
   DELETED: 'customer.deleted',
   RESTORED: 'customer.restored',
   MERGED: 'customer.merged',
+  ERASED: 'customer.erased',
 } as const;
 export type CustomerEventType = (typeof CustomerEventType)[keyof typeof CustomerEventType];
 
@@ -52,6 +53,12 @@ export interface CustomerDeletedData {
   version: number;
 }
 export type CustomerRestoredData = CustomerSnapshot;
+/** The person's data is gone from the customers service; other services erase their copies (ids only). */
+export interface CustomerErasedData {
+  customerId: string;
+  erasedBy: string;
+  version: number;
+}
 
 export function snapshotOf(customer: CustomerRecord): CustomerSnapshot {
   return {
@@ -93,3 +100,7 @@ export interface CustomerMergedData extends CustomerSnapshot {
 }
 export const customerMerged = (survivor: CustomerRecord, mergedId: string) =>
   customerEvent<CustomerMergedData>(CustomerEventType.MERGED, survivor, { ...snapshotOf(survivor), survivorId: survivor._id.toHexString(), mergedId }, survivor.updatedAt);
+
+export function customerErased(customer: CustomerRecord, erasedBy: string): CloudEvent<CustomerErasedData> {
+  return customerEvent(CustomerEventType.ERASED, customer, { customerId: customer._id.toHexString(), erasedBy, version: customer.version }, customer.updatedAt);
+}

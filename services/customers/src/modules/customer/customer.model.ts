@@ -46,6 +46,9 @@ export interface CustomerRecord {
   lastActivityAt: Date;
   deletedAt: Date | null;
   deletedBy: string | null;
+  /** Set once the person's data was erased (SYS-6): only ids and non-identifying fields remain. */
+  erasedAt: Date | null;
+  erasedBy: string | null;
   /** Set on a customer merged away (CUS-6): its id keeps resolving to this survivor. */
   mergedInto: string | null;
   /** Ids merged into this customer (makes a retried merge idempotent). */
@@ -96,6 +99,8 @@ const customerSchema = new Schema<CustomerRecord>(
     lastActivityAt: { type: Date, required: true },
     deletedAt: { type: Date, default: null },
     deletedBy: { type: String, default: null },
+    erasedAt: { type: Date, default: null },
+    erasedBy: { type: String, default: null },
     mergedInto: { type: String, default: null },
     mergedFrom: { type: [String], default: [] },
     groupIds: { type: [String], default: [] },

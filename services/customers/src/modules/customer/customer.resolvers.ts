@@ -25,6 +25,7 @@ export const customerResolvers: Resolvers = {
     updateCustomer: (_parent, { id, input, expectedVersion }, { services, user }) => services.customers.update(id, input, user, expectedVersion),
     deleteCustomer: (_parent, { id }, { services, user }) => services.customers.delete(id, user),
     restoreCustomer: (_parent, { id }, { services, user }) => services.customers.restore(id, user),
+    eraseCustomer: (_parent, { id, reason }, { services, user }) => services.customers.erase(id, reason, user),
     reencryptIdentityDocuments: (_parent, { batchSize }, { services, user }) => services.customers.reencryptIdentities(batchSize ?? 500, user),
     mergeCustomers: (_parent, { survivorId, mergedId, choose }, { services, user }) => {
       const { identityDocument, ...rest } = choose ?? {};

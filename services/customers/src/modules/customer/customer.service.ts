@@ -7,7 +7,7 @@ import { paginate, type Page, type PageArgs, type PageSort } from '@crm/mongo';
 import { duplicateKeysOf, DuplicateIndex } from './customer.duplicates.js';
 import { canWrite, departmentsOf, readFilter, seesIdentityNumbers, teamsOf, writeFilter } from './customer.access.js';
 import { maskIdentity, type IdentityVault } from './customer.crypto.js';
-import { customerCreated, customerDeleted, customerMerged, customerRestored, customerUpdated } from './customer.events.js';
+import { customerCreated, customerDeleted, customerErased, customerMerged, customerRestored, customerUpdated } from './customer.events.js';
 import { CustomerException } from './customer.errors.js';
 import type { CustomerModel, CustomerRecord } from './customer.model.js';
 import { nameSortKeyOf, searchKeysOf, searchTermsOf } from './customer.search.js';
@@ -68,6 +68,9 @@ function invalid(issues: z.core.$ZodIssue[], prefix = 'input'): never {
 }
 
 /** The one facade resolvers (and the import job) call for customers. */
+/** What an erased customer is called: nothing of the person remains. */
+export const ERASED_NAME = 'Erased customer';
+
 export class CustomerService {
   constructor(
     private readonly customers: CustomerModel,
@@ -115,6 +118,8 @@ export class CustomerService {
       lastActivityAt: now,
       deletedAt: null,
       deletedBy: null,
+      erasedAt: null,
+      erasedBy: null,
       mergedInto: null,
       mergedFrom: [],
       groupIds: [],
@@ -249,6 +254,7 @@ export class CustomerService {
       if (deleted && (await this.get(id, user))) throw new CustomerException('CUSTOMER_NOT_DELETED', `Customer ${id} is not deleted`);
       throw new CustomerException('CUSTOMER_NOT_FOUND', `No customer ${id}`);
     }
+    if (current.erasedAt) throw new CustomerException('CUSTOMER_ERASED', `Customer ${id} was erased and cannot change`);
     const mayWrite = await this.customers.countDocuments({ $and: [{ _id: current._id }, allowed] }).exec();
     if (!mayWrite) {
       // Visible but not yours to change, or not visible at all (do not reveal it exists).
@@ -314,6 +320,44 @@ export class CustomerService {
   async delete(id: string, user: AuthUser): Promise<CustomerRecord> {
     const current = await this.writable(id, user);
     return this.commit(current, { deletedAt: new Date(), deletedBy: user.id }, (next) => customerDeleted(next, user.id));
+  }
+
+  /**
+   * Right to erasure, for the customer record (the module `customer-erasure` also erases the person's
+   * activities, timeline and feedback): everything that identifies the person goes, in one
+   * versioned update with its `customer.erased` event. Erasing again returns the erased record.
+   */
+  async erase(id: string, reason: string, user: AuthUser): Promise<CustomerRecord> {
+    requireRole(user, [Role.ADMIN]);
+    const why = reason.trim();
+    if (why.length < 3 || why.length > 500) throw new CustomerException('CUSTOMER_INVALID_INPUT', 'Invalid erasure', [{ field: 'reason', message: '3 to 500 characters' }]);
+    if (!OBJECT_ID.test(id)) throw new CustomerException('CUSTOMER_NOT_FOUND', `No customer ${id}`);
+    const current = await this.customers.findOne({ _id: new Types.ObjectId(id) }).lean<CustomerRecord>().exec();
+    if (!current) throw new CustomerException('CUSTOMER_NOT_FOUND', `No customer ${id}`);
+    if (current.erasedAt) return current;
+    // The modules' records first: if this stops half way, the record is not marked erased yet and a
+    // retry runs everything again.
+    for (const hook of this.eraseHooks) await hook(id);
+    const now = new Date();
+    const changes: Partial<CustomerRecord> = {
+      name: ERASED_NAME,
+      gender: null,
+      birthday: null,
+      email: null,
+      phones: [],
+      identity: null,
+      address: null,
+      organization: null,
+      source: null,
+      tags: [],
+      notes: null,
+      portalUserId: null,
+      searchKeys: [],
+      nameSortKey: '',
+      erasedAt: now,
+      erasedBy: user.id,
+    };
+    return this.commit(current, changes, (next) => customerErased(next, user.id));
   }
 
   /** Moves identity numbers sealed under a previous key to the current one (key rotation); no event: nothing a consumer sees changes. */
@@ -478,6 +522,13 @@ export class CustomerService {
   /** Lets other modules of this service re-point their own records when customers merge (e.g. activities). */
   onMerge(hook: (mergedId: string, survivorId: string) => Promise<void>): void {
     this.mergeHooks.push(hook);
+  }
+
+  private readonly eraseHooks: Array<(customerId: string) => Promise<void>> = [];
+
+  /** Lets other modules of this service erase their own records of a person (idempotent: a retried erasure runs them again). */
+  onErase(hook: (customerId: string) => Promise<void>): void {
+    this.eraseHooks.push(hook);
   }
 }
 

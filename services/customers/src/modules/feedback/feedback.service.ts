@@ -29,7 +29,12 @@ export class FeedbackService {
     private readonly feedback: FeedbackModel,
     private readonly customers: CustomerService,
     private readonly relay: OutboxRelay,
-  ) {}
+  ) {
+    // Erasure keeps ratings (product aggregates) and drops what the person wrote.
+    customers.onErase(async (customerId) => {
+      await this.feedback.collection.updateMany({ customerId } as never, { $set: { comment: null, feature: null } } as never);
+    });
+  }
 
   /** The record linked to the calling customer account. */
   async myProfile(user: AuthUser): Promise<CustomerRecord> {
