@@ -16,10 +16,10 @@ describe('administration and audit through the gateway', () => {
   it('an admin creates an account; a sales rep may not; both attempts are in the audit trail', async () => {
     const username = uniqueName('e2e.user').toLowerCase().replace(/_/g, '.');
     const created = await admin(`mutation CreateAccount($input: CreateUserAccountInput!) { createUserAccount(input: $input) { id username roles } }`, {
-      input: { username, email: `${username}@crm.example`, roles: ['ANALYST'] },
+      input: { username, email: `${username}@crm.example`, firstName: 'Lan', lastName: 'Zhou', roles: ['ANALYST'] },
     });
     expect(created.createUserAccount).toMatchObject({ username, roles: ['ANALYST'] });
-    const refused = await raw(repToken!)(`mutation Sneak { createUserAccount(input: { username: "sneak.x", email: "sneak@crm.example", roles: [ADMIN] }) { id } }`);
+    const refused = await raw(repToken!)(`mutation Sneak { createUserAccount(input: { username: "sneak.x", email: "sneak@crm.example", firstName: "S", lastName: "X", roles: [ADMIN] }) { id } }`);
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
     const entries = await eventually(async () => {

@@ -166,6 +166,7 @@ export const AUTHORIZATION_MATRIX: Record<string, Rule> = {
   'Mutation.deliverOrder': ['admin', 'sales-manager', 'sales-rep'],
   'Mutation.disableUserAccount': ['admin'],
   'Mutation.enableUserAccount': ['admin'],
+  'Mutation.eraseCustomer': ['admin'],
   'Mutation.followProduct': RECORD,
   'Mutation.linkCustomerAccount': ['admin', 'sales-manager'],
   'Mutation.logActivity': ['admin', 'sales-manager', 'sales-rep', 'service-agent'],

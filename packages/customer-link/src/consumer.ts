@@ -5,6 +5,8 @@ import type { CustomerLinkRegistry } from './registry.js';
 
 /** The customers service's event (see services/customers customer.events.ts, `CustomerMergedData`). */
 export const CUSTOMER_MERGED = 'customer.merged';
+/** The customers service erased a person (`CustomerErasedData`: ids only). */
+export const CUSTOMER_ERASED = 'customer.erased';
 
 /** One consumer group per service and environment sharing a broker, like the topics: `<prefix>.<service>.customer-link`. */
 export const customerLinkGroupId = (topicPrefix: string, service: string) => `${topicPrefix}.${service}.customer-link`;
@@ -24,6 +26,16 @@ export async function applyCustomerMerged(event: CloudEvent, registry: CustomerL
   return counts;
 }
 
+/** Handles one `customer.erased`: every registered module erases its copies of the person's data. */
+export async function applyCustomerErased(event: CloudEvent, registry: CustomerLinkRegistry, logger: Logger): Promise<Record<string, number>> {
+  const data = event.data as { customerId?: unknown } | null;
+  const customerId = typeof data?.customerId === 'string' ? data.customerId.toLowerCase() : null;
+  if (!customerId || !OBJECT_ID.test(customerId)) throw new PoisonEventError(`customer.erased ${event.id} lacks a valid customerId`);
+  const counts = await registry.erase(customerId);
+  logger.info({ eventId: event.id, customerId, counts }, "a person's data erased");
+  return counts;
+}
+
 export interface CustomerLinkConsumerOptions {
   client: KafkaClient;
   connection: Connection;
@@ -36,7 +48,7 @@ export interface CustomerLinkConsumerOptions {
 }
 
 /**
- * `customer.merged` from the customers service (topic `<prefix>.customer`): the merged-away customer's
+ * `customer.merged` and `customer.erased` from the customers service (topic `<prefix>.customer`): the merged-away customer's
  * records move to the survivor in every registered module. Deduplicated by event id (in the service's
  * own `processed_events`); poison events go to the dead-letter topic.
  */
@@ -47,11 +59,12 @@ export function createCustomerLinkConsumer(options: CustomerLinkConsumerOptions)
     client: options.client,
     groupId,
     topics: [options.client.topicFor(CUSTOMER_MERGED)],
-    types: [CUSTOMER_MERGED],
+    types: [CUSTOMER_MERGED, CUSTOMER_ERASED],
     processed: new MongoProcessedEvents(options.connection, groupId),
     logger,
     handle: async (event) => {
-      await applyCustomerMerged(event, options.registry, logger);
+      if (event.type === CUSTOMER_ERASED) await applyCustomerErased(event, options.registry, logger);
+      else await applyCustomerMerged(event, options.registry, logger);
     },
   });
 }

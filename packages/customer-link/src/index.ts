@@ -1,2 +1,2 @@
-export { CustomerLinkRegistry, type RepointCustomer } from './registry.js';
-export { applyCustomerMerged, createCustomerLinkConsumer, customerLinkGroupId, CUSTOMER_MERGED, type CustomerLinkConsumerOptions } from './consumer.js';
+export { CustomerLinkRegistry, type EraseCustomer, type RepointCustomer } from './registry.js';
+export { applyCustomerErased, applyCustomerMerged, createCustomerLinkConsumer, customerLinkGroupId, CUSTOMER_ERASED, CUSTOMER_MERGED, type CustomerLinkConsumerOptions } from './consumer.js';

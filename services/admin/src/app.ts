@@ -5,6 +5,7 @@ import { createAuditConsumer } from './modules/audit/audit.consumer.js';
 import { auditEntryModel } from './modules/audit/audit.model.js';
 import { auditResolvers } from './modules/audit/audit.resolvers.js';
 import { AuditService } from './modules/audit/audit.service.js';
+import { createCustomerErasureConsumer } from './modules/user-account/customer-erasure.consumer.js';
 import { KeycloakAdmin } from './modules/user-account/keycloak-admin.client.js';
 import { userAccountModel } from './modules/user-account/user-account.model.js';
 import { userAccountResolvers } from './modules/user-account/user-account.resolvers.js';
@@ -29,7 +30,7 @@ export async function startAdmin(env: AdminEnv, options: { handleSignals?: boole
         services: { accounts, audit },
         resolvers: mergeResolvers(userAccountResolvers, auditResolvers, { DateTime: DateTimeScalar }),
         outboxModels: [accountRecords],
-        consumers: [createAuditConsumer({ client: kafka, connection, audit, logger })],
+        consumers: [createAuditConsumer({ client: kafka, connection, audit, logger }), createCustomerErasureConsumer({ client: kafka, connection, accounts, audit, logger })],
       };
     },
   });

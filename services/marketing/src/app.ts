@@ -35,6 +35,7 @@ import { CompetitorService } from './modules/competitor/competitor.service.js';
 import { createCustomerProfileConsumer } from './modules/customer-profile/customer-profile.consumer.js';
 import { customerProfileModels } from './modules/customer-profile/customer-profile.model.js';
 import { CustomerProfiles } from './modules/customer-profile/customer-profile.service.js';
+import { marketingErasers } from './modules/customer-profile/customer-erasure.js';
 import { segmentModels } from './modules/segment/segment.model.js';
 import { segmentResolvers } from './modules/segment/segment.resolvers.js';
 import { SegmentService } from './modules/segment/segment.service.js';
@@ -85,6 +86,8 @@ export async function startMarketing(env: MarketingEnv, options: { handleSignals
       const channelsOut: MessageChannel[] = [new LogOnlyChannel('SMS'), new LogOnlyChannel('WECHAT'), ...(env.SMTP_URL ? [new EmailChannel(env.SMTP_URL, env.MAIL_FROM)] : [])];
       const messageRecords = messageModel(connection);
       const messages = new MessageService(messageRecords, relay, consents, channelsOut, async (customerId) => (await customerProfiles.get(customerId))?.name || null, env.MARKETING_COMPANY_NAME);
+      // customer.erased (SYS-6): the profile consumer erases the person's copies in every module.
+      for (const erase of marketingErasers({ messages: messageRecords, responses: surveyRecords.responses, consents: consentRecords })) customerProfiles.onErase(erase);
       const carePlans = carePlanModel(connection);
       const care = new CareService(carePlans, relay, messages, customerProfiles, segments, holidayCalendar(env.CARE_HOLIDAYS), env.CARE_TIME_ZONE);
       relay.register(carePlans, { serializer: care.serial });

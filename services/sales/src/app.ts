@@ -27,6 +27,7 @@ import { QuoteService } from './modules/quote/quote.service.js';
 import { productCatalog } from './shared/pricing.js';
 import { OnceClaims, Scheduler } from '@crm/scheduler';
 import { createCustomerLinkConsumer, CustomerLinkRegistry } from '@crm/customer-link';
+import { salesErasers } from './modules/customer-erasure/customer-erasure.js';
 import { forecastResolvers } from './modules/forecast/forecast.resolvers.js';
 import { ForecastService } from './modules/forecast/forecast.service.js';
 import { leadModel } from './modules/lead/lead.model.js';
@@ -94,6 +95,8 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
         .register('contracts', (from, to) => contractService.repointCustomer(from, to))
         .register('orders', (from, to) => orderService.repointCustomer(from, to))
         .register('expenses', (from, to) => expenseService.repointCustomer(from, to));
+      // customer.erased (SYS-6): each module erases what it holds about the person.
+      for (const [module, erase] of Object.entries(salesErasers({ leads, opportunities, quotes, contracts, orders, expenses }))) customerLinks.registerErasure(module, erase);
       return {
         services: { products: productService, stock, expenses: expenseService, productImports, quotes: quoteService, contracts: contractService, orders: orderService, leads: leadService, opportunities: opportunityService, pipeline, forecast: new ForecastService(opportunityService, pipeline), customerLinks },
         resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, stockResolvers, expenseResolvers, productImportResolvers, quoteResolvers, contractResolvers, orderResolvers, leadResolvers, opportunityResolvers, pipelineResolvers, forecastResolvers, { DateTime: DateTimeScalar, Date: DateScalar, SafeInt: SafeIntScalar }),

@@ -94,7 +94,11 @@ export async function startServiceDesk(env: ServiceDeskEnv, options: { handleSig
       const customerLinks = new CustomerLinkRegistry()
         .register('tickets', (from, to) => ticketService.repointCustomer(from, to))
         .register('after-sales', (from, to) => afterSales.repointCustomer(from, to))
-        .register('conversations', (from, to) => conversations.repointCustomer(from, to));
+        .register('conversations', (from, to) => conversations.repointCustomer(from, to))
+        // customer.erased (SYS-6): each module erases what it holds about the person.
+        .registerErasure('tickets', (id) => ticketService.eraseCustomer(id))
+        .registerErasure('after-sales', (id) => afterSales.eraseCustomer(id))
+        .registerErasure('conversations', (id) => conversations.eraseCustomer(id));
       return {
         services: { customerDirectory, queues, tickets: ticketService, ticketSlaPort, sla, articles: articleService, conversations, orderDirectory, afterSales, customerLinks },
         resolvers: mergeResolvers(entityReferenceResolvers, queueResolvers, ticketResolvers, slaResolvers, articleResolvers, afterSalesResolvers, conversationResolvers, { DateTime: DateTimeScalar }),

@@ -3,7 +3,7 @@ import { createEvent, KafkaClient, KafkaEventPublisher, PoisonEventError, type C
 import { createLogger } from '@crm/logger';
 import { connectMongo } from '@crm/mongo';
 import { eventually, testInfra, uniqueName, watchTopic } from '@crm/testing';
-import { applyCustomerMerged, createCustomerLinkConsumer, CustomerLinkRegistry, customerLinkGroupId } from '../index.js';
+import { applyCustomerErased, applyCustomerMerged, createCustomerLinkConsumer, CustomerLinkRegistry, customerLinkGroupId } from '../index.js';
 
 const infra = await testInfra();
 const logger = createLogger({ service: 'customer-link-test', level: 'silent' });
@@ -51,6 +51,24 @@ describe('CustomerLinkRegistry', () => {
   });
 });
 
+const erased = (customerId: unknown): CloudEvent =>
+  createEvent({ source: '/crm/customers', type: 'customer.erased', subject: String(customerId), data: { customerId, erasedBy: 'u-admin', version: 4 } });
+
+describe('erasure (customer.erased)', () => {
+  it('runs every registered module\'s erasure with the counts by module, refuses a module twice, and treats a bad id as poison', async () => {
+    const order: string[] = [];
+    const registry = new CustomerLinkRegistry()
+      .registerErasure('tickets', async (customerId) => (order.push(`tickets:${customerId}`), 2))
+      .registerErasure('conversations', async (customerId) => (order.push(`conversations:${customerId}`), 0));
+    expect(registry.erasingModules).toEqual(['tickets', 'conversations']);
+    expect(() => registry.registerErasure('tickets', async () => 0)).toThrow(/twice/);
+    expect(await applyCustomerErased(erased(id(20).toUpperCase()), registry, logger)).toEqual({ tickets: 2, conversations: 0 });
+    expect(order).toEqual([`tickets:${id(20)}`, `conversations:${id(20)}`]);
+    await expect(applyCustomerErased(erased('../x'), registry, logger)).rejects.toBeInstanceOf(PoisonEventError);
+    expect(order).toHaveLength(2);
+  });
+});
+
 describe('createCustomerLinkConsumer (real Kafka and Mongo)', () => {
   it('re-points once per event id, and parks poison events on the dead-letter topic', async () => {
     const moves: string[] = [];
@@ -73,6 +91,12 @@ describe('createCustomerLinkConsumer (real Kafka and Mongo)', () => {
       expect(moves).toEqual([`${id(11)}->${id(10)}`, `${id(12)}->${id(10)}`]);
       // The group's processed ids are in the service's own database.
       expect(await connection.collection('processed_events').countDocuments({ groupId: `${prefix}.test-service.customer-link` })).toBe(2);
+      // The same consumer erases on customer.erased.
+      const erasedIds: string[] = [];
+      registry.registerErasure('records', async (customerId) => (erasedIds.push(customerId), 1));
+      await publisher.publish([erased(id(13))]);
+      await eventually(async () => erasedIds.length === 1, 20_000);
+      expect(erasedIds).toEqual([id(13)]);
     } finally {
       await consumer.stop();
       await deadLetters.stop();

@@ -49,6 +49,14 @@ export class AuditService {
     }
   }
 
+  /**
+   * customer.erased: entries by the person's own account keep what was done and when, under the
+   * account id only; the username, client address and user agent go. The one change audit entries allow.
+   */
+  async pseudonymiseActor(actorId: string): Promise<number> {
+    return (await this.entries.updateMany({ actorId }, { $set: { actorName: '[erased]', clientAddress: null, userAgent: null } }).exec()).modifiedCount;
+  }
+
   async list(filter: AuditFilterInput | null | undefined, page: PageArgs, caller: AuthUser) {
     requireRole(caller, [Role.ADMIN]);
     const query: QueryFilter<AuditEntryRecord> = {};

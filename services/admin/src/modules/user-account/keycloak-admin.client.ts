@@ -132,6 +132,17 @@ export class KeycloakAdmin {
     return id;
   }
 
+  /** Deletes the user (sessions, credentials, events' subject); false when there was none. */
+  async deleteUser(id: string): Promise<boolean> {
+    try {
+      await this.call((api) => api.users.del({ id }));
+      return true;
+    } catch (error) {
+      if (error instanceof KeycloakAdminError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
   async setEnabled(id: string, enabled: boolean): Promise<void> {
     await this.call((api) => api.users.update({ id }, { enabled }));
   }

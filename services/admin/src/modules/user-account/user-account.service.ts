@@ -29,8 +29,8 @@ export interface UserAccountView {
 export interface CreateUserAccountInput {
   username: string;
   email: string;
-  firstName?: string | null;
-  lastName?: string | null;
+  firstName: string;
+  lastName: string;
   roles: CrmRoleValue[];
   groups?: string[] | null;
   requireTotp?: boolean | null;
@@ -146,8 +146,8 @@ export class UserAccountService {
     if (!USERNAME.test(username)) problems.push({ field: 'username', message: '3 to 64 characters: lower-case letters, digits, dot, dash, underscore' });
     if (!EMAIL.test(email)) problems.push({ field: 'email', message: 'An email address' });
     for (const field of ['firstName', 'lastName'] as const) {
-      const value = input[field];
-      if (value && (value.length > 100 || [...value].some((c) => c < ' ' || c === '<' || c === '>'))) problems.push({ field, message: 'At most 100 characters, no control characters or < >' });
+      const value = input[field].trim();
+      if (!value || value.length > 100 || [...value].some((c) => c < ' ' || c === '<' || c === '>')) problems.push({ field, message: '1 to 100 characters, no control characters or < >' });
     }
     if (input.roles.length === 0) problems.push({ field: 'roles', message: 'At least one role' });
     if (problems.length > 0) throw new UserAccountException('USER_ACCOUNT_INVALID_INPUT', 'Invalid account', problems);
@@ -158,8 +158,8 @@ export class UserAccountService {
       id = await this.keycloak.createUser({
         username,
         email,
-        ...(input.firstName ? { firstName: input.firstName.trim() } : {}),
-        ...(input.lastName ? { lastName: input.lastName.trim() } : {}),
+        firstName: input.firstName.trim(),
+        lastName: input.lastName.trim(),
         requiredActions: ['UPDATE_PASSWORD', ...(input.requireTotp ? ['CONFIGURE_TOTP'] : [])],
       });
     } catch (error) {
@@ -244,6 +244,23 @@ export class UserAccountService {
     await this.existing(id);
     await this.keycloak.addRequiredAction(id, 'CONFIGURE_TOTP');
     return this.view(await this.existing(id));
+  }
+
+  /**
+   * customer.erased (SYS-6): the person's self-service account goes from Keycloak (their sign-ins
+   * and sessions with it). Only accounts holding nothing but the customer role: a staff account is
+   * never deleted this way. Idempotent (an account already gone counts 0).
+   */
+  async deletePortalAccount(userId: string): Promise<number> {
+    if (!/^[0-9a-f-]{36}$/.test(userId)) return 0;
+    const account = await this.keycloak.getUser(userId).catch((error: unknown) => {
+      if (error instanceof KeycloakAdminError && error.status === 404) return null;
+      throw error;
+    });
+    if (!account) return 0;
+    const roles = (await this.keycloak.realmRoleNames(userId)).filter((r) => CRM_ROLES.includes(r));
+    if (roles.some((r) => r !== Role.CUSTOMER)) return 0;
+    return (await this.keycloak.deleteUser(userId)) ? 1 : 0;
   }
 
   async identityEvents(kind: 'SIGN_IN' | 'ADMIN', userId: string | null | undefined, first: number | null | undefined, caller: AuthUser) {

@@ -22,7 +22,7 @@ const snapshot = z.object({
 const deleted = z.object({ customerId: z.string().min(1), version: z.number().int().nonnegative() });
 const merged = snapshot.extend({ survivorId: z.string().min(1), mergedId: z.string().min(1) });
 
-export const CUSTOMER_EVENT_TYPES = ['customer.created', 'customer.updated', 'customer.deleted', 'customer.restored', 'customer.merged'];
+export const CUSTOMER_EVENT_TYPES = ['customer.created', 'customer.updated', 'customer.deleted', 'customer.restored', 'customer.merged', 'customer.erased'];
 
 function invalid(event: CloudEvent, error: z.ZodError): never {
   throw new PoisonEventError(`${event.type} ${event.id}: ${error.issues.map((i) => i.path.join('.') || 'data').join(', ')} invalid`);
@@ -35,6 +35,14 @@ export async function applyCustomerEvent(models: CustomerValueModels, event: Clo
     const parsed = deleted.safeParse(event.data);
     if (!parsed.success) invalid(event, parsed.error);
     await facts.updateOne({ _id: parsed.data.customerId, version: { $lt: parsed.data.version } } as never, { $set: { deleted: true, version: parsed.data.version } });
+    return;
+  }
+  if (event.type === 'customer.erased') {
+    // Right to erasure (SYS-6): the name, organisation and city go; counts, values and the coarse
+    // geography (province, country) stay in the figures. The newest version: a replay ends here too.
+    const parsed = deleted.safeParse(event.data);
+    if (!parsed.success) invalid(event, parsed.error);
+    await facts.updateOne({ _id: parsed.data.customerId, version: { $lt: parsed.data.version } } as never, { $set: { name: 'Erased customer', organization: null, city: null, version: parsed.data.version } });
     return;
   }
   const parsed = (event.type === 'customer.merged' ? merged : snapshot).safeParse(event.data);

@@ -58,6 +58,8 @@ export interface CustomerErasedData {
   customerId: string;
   erasedBy: string;
   version: number;
+  /** The person's self-service account, if they had one: the admin service deletes it from Keycloak. An account id, not contact data. */
+  portalUserId: string | null;
 }
 
 export function snapshotOf(customer: CustomerRecord): CustomerSnapshot {
@@ -101,6 +103,6 @@ export interface CustomerMergedData extends CustomerSnapshot {
 export const customerMerged = (survivor: CustomerRecord, mergedId: string) =>
   customerEvent<CustomerMergedData>(CustomerEventType.MERGED, survivor, { ...snapshotOf(survivor), survivorId: survivor._id.toHexString(), mergedId }, survivor.updatedAt);
 
-export function customerErased(customer: CustomerRecord, erasedBy: string): CloudEvent<CustomerErasedData> {
-  return customerEvent(CustomerEventType.ERASED, customer, { customerId: customer._id.toHexString(), erasedBy, version: customer.version }, customer.updatedAt);
+export function customerErased(customer: CustomerRecord, erasedBy: string, portalUserId: string | null): CloudEvent<CustomerErasedData> {
+  return customerEvent(CustomerEventType.ERASED, customer, { customerId: customer._id.toHexString(), erasedBy, version: customer.version, portalUserId }, customer.updatedAt);
 }

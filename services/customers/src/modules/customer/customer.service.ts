@@ -357,7 +357,7 @@ export class CustomerService {
       erasedAt: now,
       erasedBy: user.id,
     };
-    return this.commit(current, changes, (next) => customerErased(next, user.id));
+    return this.commit(current, changes, (next) => customerErased(next, user.id, current.portalUserId ?? null));
   }
 
   /** Moves identity numbers sealed under a previous key to the current one (key rotation); no event: nothing a consumer sees changes. */

@@ -4,7 +4,7 @@ import { PoisonEventError, type CloudEvent } from '@crm/events';
 import { PerKeySerializer, isDuplicateKey } from '@crm/mongo';
 import type { CustomerProfileModel, CustomerProfileRecord, OrderFactModel, SpendEntry, TicketFactModel } from './customer-profile.model.js';
 
-export const CUSTOMER_PROFILE_CUSTOMER_EVENTS = ['customer.created', 'customer.updated', 'customer.restored', 'customer.deleted', 'customer.merged'] as const;
+export const CUSTOMER_PROFILE_CUSTOMER_EVENTS = ['customer.created', 'customer.updated', 'customer.restored', 'customer.deleted', 'customer.merged', 'customer.erased'] as const;
 /** Every order event carries the whole order (status, payment, totals, version): each one is applied. */
 export const CUSTOMER_PROFILE_ORDER_EVENTS = [
   'order.placed',
@@ -190,6 +190,13 @@ export class CustomerProfiles {
     return withDefaults(await this.profiles.findOne({ portalUserId: userId, deleted: false, mergedInto: null }).lean<CustomerProfileRecord>().exec());
   }
 
+  private readonly erasers: Array<(customerId: string) => Promise<unknown>> = [];
+
+  /** Other marketing modules erase their records of a person here (messages, survey answers, consents); idempotent. */
+  onErase(erase: (customerId: string) => Promise<unknown>): void {
+    this.erasers.push(erase);
+  }
+
   /** Applies one event; returns the customers whose profile may have changed. */
   async apply(event: CloudEvent): Promise<string[]> {
     if (event.type.startsWith('order.')) return this.applyOrder(event);
@@ -198,6 +205,14 @@ export class CustomerProfiles {
       case 'customer.deleted': {
         const d = parse(deleted, event);
         await this.setCustomer(d.customerId, d.version, { deleted: true });
+        return [d.customerId];
+      }
+      case 'customer.erased': {
+        // Right to erasure: the person's details go; spend, orders and tickets (figures) stay. The
+        // newest version, so a replay of older snapshots cannot bring them back.
+        const d = parse(deleted, event);
+        await this.setCustomer(d.customerId, d.version, { name: 'Erased customer', gender: null, birthday: null, country: null, province: null, city: null, tags: [], source: null, portalUserId: null });
+        await Promise.all(this.erasers.map((erase) => erase(d.customerId)));
         return [d.customerId];
       }
       case 'customer.merged': {

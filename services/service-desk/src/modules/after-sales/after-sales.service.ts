@@ -242,6 +242,17 @@ export class AfterSalesService {
 
   // ---- customer merges ----------------------------------------------------------------------------
 
+  /** customer.erased: the reason and notes go (kind, product, order, quantity, status and times stay); no event. Idempotent. */
+  async eraseCustomer(customerId: string): Promise<number> {
+    const docs = (await this.records.collection.find({ customerId: customerId.toLowerCase() } as never).toArray()) as unknown as AfterSalesRecord[];
+    for (const record of docs) {
+      await this.records.collection.updateOne({ _id: record._id } as never, {
+        $set: { reason: '[erased]', statusNote: record.statusNote ? '[erased]' : null, history: record.history.map((h) => ({ ...h, note: h.note ? '[erased]' : null })) },
+      } as never);
+    }
+    return docs.length;
+  }
+
   /** customer.merged (via @crm/customer-link): the merged-away customer's records move to the survivor, each with `after-sales.updated`. */
   async repointCustomer(fromId: string, toId: string): Promise<number> {
     const [from, to] = [fromId.toLowerCase(), toId.toLowerCase()];

@@ -263,6 +263,17 @@ export class ConversationService {
 
   // ---- customer merges ----------------------------------------------------------------------------
 
+  /** customer.erased: the subject and every message's text go (authors, times and status stay); no event. Idempotent. */
+  async eraseCustomer(customerId: string): Promise<number> {
+    const docs = (await this.conversations.collection.find({ customerId: customerId.toLowerCase() } as never).toArray()) as unknown as ConversationRecord[];
+    for (const conversation of docs) {
+      await this.conversations.collection.updateOne({ _id: conversation._id } as never, {
+        $set: { subject: '[erased]', messages: conversation.messages.map((m) => ({ ...m, text: '[erased]', answers: [] })) },
+      } as never);
+    }
+    return docs.length;
+  }
+
   /** customer.merged (via @crm/customer-link): the merged-away customer's conversations move to the survivor (`conversation.updated`). */
   async repointCustomer(fromId: string, toId: string): Promise<number> {
     const [from, to] = [fromId.toLowerCase(), toId.toLowerCase()];

@@ -3,7 +3,7 @@ import { PoisonEventError, type CloudEvent } from '@crm/events';
 import type { CustomerDirectoryModel, CustomerDirectoryRecord } from './customer-directory.model.js';
 
 /** The customers service's events this directory follows (see services/customers customer.events.ts). */
-export const CUSTOMER_DIRECTORY_EVENTS = ['customer.created', 'customer.updated', 'customer.restored', 'customer.deleted', 'customer.merged'] as const;
+export const CUSTOMER_DIRECTORY_EVENTS = ['customer.created', 'customer.updated', 'customer.restored', 'customer.deleted', 'customer.merged', 'customer.erased'] as const;
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 const DUPLICATE_KEY = 11000;
@@ -74,6 +74,11 @@ export class CustomerDirectory {
         return;
       case 'customer.deleted':
         await this.write(snapshot, { deleted: true, updatedAt: at });
+        return;
+      case 'customer.erased':
+        // Right to erasure: the portal account link goes. The newest version, so a replay of older
+        // events cannot bring it back.
+        await this.write(snapshot, { portalUserId: null, updatedAt: at });
         return;
       case 'customer.merged': {
         const mergedId = String((event.data as { mergedId?: unknown }).mergedId ?? '').toLowerCase();

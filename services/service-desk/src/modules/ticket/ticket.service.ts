@@ -147,6 +147,11 @@ const isManager = (user: AuthUser) => hasAnyRole(user, MANAGERS);
 
 type Step = Change<TicketRecord>;
 
+/** What stays of erased free text (right to erasure). */
+export const ERASED_TEXT = '[erased]';
+/** History entries whose from/to values are free text. */
+const TEXT_FIELDS = new Set(['subject', 'description', 'resolution', 'closeReason']);
+
 /** The one facade resolvers (and the conversation module, the SLA scheduler, consumers) call for tickets (SVC-1, SVC-3). */
 export class TicketService {
   private readonly writer: AggregateWriter<TicketRecord>;
@@ -760,6 +765,30 @@ export class TicketService {
       });
     }
     return moved;
+  }
+
+  /**
+   * customer.erased: what the customer and agents wrote (subject, description, comments, notes,
+   * resolution, rating comment) goes; status, times, ratings and ids stay for the service figures.
+   * A redaction, not a business change: no event (consumers erase their own copies). Idempotent.
+   */
+  async eraseCustomer(customerId: string): Promise<number> {
+    const docs = await this.tickets.collection.find({ customerId: customerId.toLowerCase() } as never).toArray();
+    for (const doc of docs) {
+      const ticket = doc as unknown as TicketRecord;
+      await this.tickets.collection.updateOne({ _id: ticket._id } as never, {
+        $set: {
+          subject: ERASED_TEXT,
+          description: null,
+          resolution: ticket.resolution ? ERASED_TEXT : null,
+          closeReason: ticket.closeReason ? ERASED_TEXT : null,
+          comments: (ticket.comments ?? []).map((c) => ({ ...c, body: ERASED_TEXT })),
+          history: (ticket.history ?? []).map((h) => ({ ...h, note: h.note ? ERASED_TEXT : null, ...(TEXT_FIELDS.has(h.field) ? { from: h.from ? ERASED_TEXT : null, to: h.to ? ERASED_TEXT : null } : {}) })),
+          ...(ticket.satisfaction ? { satisfaction: { ...ticket.satisfaction, comment: null } } : {}),
+        },
+      } as never);
+    }
+    return docs.length;
   }
 
   /**

@@ -92,7 +92,7 @@ describe('user accounts through Keycloak (real Keycloak, Kafka and Mongo)', () =
     for (const query of ['{ userAccounts { edges { node { id } } } }', '{ departments { name } }', '{ identityEvents { type } }']) {
       expect((await call(query, {}, rep)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
-    const attempt = await call(CREATE, { input: { username: 'sneaky', email: 'sneaky@crm.example', roles: ['ADMIN'] } }, rep);
+    const attempt = await call(CREATE, { input: { username: 'sneaky', email: 'sneaky@crm.example', firstName: 'S', lastName: 'N', roles: ['ADMIN'] } }, rep);
     expect(attempt.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await call('{ userAccounts(search: "sneaky") { edges { node { id } } } }')).data!.userAccounts.edges).toEqual([]);
   });
@@ -113,12 +113,12 @@ describe('user accounts through Keycloak (real Keycloak, Kafka and Mongo)', () =
   });
 
   it('refuses bad input with every field named, unknown groups, and a taken username', async () => {
-    const bad = await call(CREATE, { input: { username: 'A b', email: 'not-an-email', roles: [], firstName: '<script>' } });
+    const bad = await call(CREATE, { input: { username: 'A b', email: 'not-an-email', roles: [], firstName: '<script>', lastName: ' ' } });
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect((bad.errors?.[0]?.extensions?.fields as Array<{ field: string }>).map((f) => f.field).sort()).toEqual(['email', 'firstName', 'roles', 'username']);
-    const unknownGroup = await call(CREATE, { input: { username: uniqueName('x').toLowerCase(), email: 'x@crm.example', roles: ['ANALYST'], groups: ['no-such-team'] } });
+    expect((bad.errors?.[0]?.extensions?.fields as Array<{ field: string }>).map((f) => f.field).sort()).toEqual(['email', 'firstName', 'lastName', 'roles', 'username']);
+    const unknownGroup = await call(CREATE, { input: { username: uniqueName('x').toLowerCase(), email: 'x@crm.example', firstName: 'X', lastName: 'Y', roles: ['ANALYST'], groups: ['no-such-team'] } });
     expect(unknownGroup.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'groups' }] });
-    const taken = await call(CREATE, { input: { username: 'sales.rep', email: 'other@crm.example', roles: ['SALES_REP'] } });
+    const taken = await call(CREATE, { input: { username: 'sales.rep', email: 'other@crm.example', firstName: 'O', lastName: 'T', roles: ['SALES_REP'] } });
     expect(taken.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     expect((await call(`mutation { disableUserAccount(id: "../../users") { id } }`)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });

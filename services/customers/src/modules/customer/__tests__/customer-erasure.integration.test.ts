@@ -78,7 +78,8 @@ describe('eraseCustomer', () => {
     expect(erased.data!.eraseCustomer.erasedAt).toBeTruthy();
 
     const event = await watcher.find((e) => e.subject === id && e.type === 'customer.erased', 20_000);
-    expect(Object.keys(event.event.data).sort()).toEqual(['customerId', 'erasedBy', 'version']);
+    expect(Object.keys(event.event.data).sort()).toEqual(['customerId', 'erasedBy', 'portalUserId', 'version']);
+    expect(event.event.data.portalUserId).toBeNull();
 
     // Nothing of the person is left anywhere in the database, once the outbox has published.
     await eventually(async () => !(await running.deps.connection.collection('customers').findOne({ 'pendingEvents.0': { $exists: true } })), 20_000);

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { connectMongo } from '@crm/mongo';
+import { eventually, login, topicMessageCounts, uniqueName, watchTopic } from '@crm/testing';
+import { e2ePlatform, gatewayCalls } from './platform.js';
+
+// Right to erasure (SYS-6) across the platform: a person known to sales, the customers service, the
+// service desk (with a self-service account), marketing and analytics is erased by an admin through
+// the gateway; afterwards no value that identified them is left in any service's database, and their
+// Keycloak account is gone.
+const { infra, platform } = await e2ePlatform('erasure');
+const { raw, asUser } = gatewayCalls(platform);
+const [adminToken, repToken, managerToken, agentToken] = await Promise.all(['admin', 'sales.rep', 'sales.manager', 'service.agent'].map((u) => login(infra, u)));
+const admin = asUser(adminToken!);
+const rep = asUser(repToken!);
+const DEMO_SECRET = 'crm-admin-demo-secret-change-in-production';
+
+const tag = uniqueName('p').replace(/[^a-z0-9]/gi, '').slice(-8);
+const PERSONAL = {
+  name: `慕容雪${tag}`,
+  email: `murong.${tag}@example.cn`,
+  phone: '13811112222',
+  identity: '11010519491231002X',
+  street: `海淀区中关村大街${tag}号`,
+  note: `Lives with her mother ${tag}`,
+  activity: `Visited ${tag} at home about renewal`,
+  ticket: `Invoice for ${tag} shows a wrong address`,
+  question: `My card ending 4321 was charged twice ${tag}`,
+};
+
+async function serviceToken(): Promise<string> {
+  const response = await fetch(`${infra.keycloakUrl}/realms/${infra.realm}/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'crm-admin', client_secret: DEMO_SECRET }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** Every service's database as one string (processed event ids and nothing else excluded). */
+async function everyDatabase(): Promise<string> {
+  const parts: string[] = [];
+  for (const { db } of Object.values(platform.subgraphs)) {
+    const connection = await connectMongo({ url: infra.mongoUrl, dbName: db });
+    try {
+      for (const { name } of await connection.db!.listCollections().toArray()) parts.push(`${db}.${name} ${JSON.stringify(await connection.db!.collection(name).find({}).toArray())}`);
+    } finally {
+      await connection.close();
+    }
+  }
+  return parts.join('\n');
+}
+
+/** Which of `values` each topic of this run still holds, reading every message from the beginning. */
+async function topicsHolding(values: string[]): Promise<Record<string, number>> {
+  const counts = await topicMessageCounts(infra, `${platform.topicPrefix}.`);
+  const found: Record<string, number> = {};
+  for (const [topic, count] of Object.entries(counts)) {
+    if (count === 0) continue;
+    const watcher = await watchTopic(infra, topic);
+    try {
+      await eventually(async () => watcher.seen.length >= count, 20_000).catch(() => undefined);
+      const hits = watcher.seen.filter((m) => values.some((v) => JSON.stringify(m.event).includes(v))).length;
+      if (hits > 0) found[topic.slice(platform.topicPrefix.length + 1)] = hits;
+    } finally {
+      await watcher.stop();
+    }
+  }
+  return found;
+}
+
+describe('right to erasure across the platform', () => {
+  it('erases a person from every service, keeping ids and figures, and removes their account', async () => {
+    // Sales: a lead converted into a new customer.
+    const lead = await rep(`mutation($input: CreateLeadInput!) { createLead(input: $input) { id } }`, {
+      input: { name: PERSONAL.name, email: PERSONAL.email, phones: [PERSONAL.phone], source: 'WEBSITE', notes: PERSONAL.note },
+    });
+    for (const status of ['CONTACTED', 'QUALIFIED']) await rep(`mutation($id: ID!, $s: LeadStatus!) { changeLeadStatus(id: $id, status: $s) { status } }`, { id: lead.createLead.id, s: status });
+    const converted = await rep(`mutation($id: ID!) { convertLead(id: $id, input: {}) { customerId } }`, { id: lead.createLead.id });
+    const customerId = converted.convertLead.customerId as string;
+    await eventually(async () => (await raw(repToken!)(`query($id: ID!) { customer(id: $id) { id } }`, { id: customerId })).data?.customer, 20_000);
+
+    // Customers: the full record and an activity.
+    await rep(`mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id } }`, {
+      id: customerId,
+      input: { identityDocument: { type: 'PRC_RESIDENT_ID', number: PERSONAL.identity }, birthday: '1988-03-08', address: { country: 'CN', province: '北京', city: '北京', street: PERSONAL.street }, notes: PERSONAL.note },
+    });
+    await rep(`mutation($input: LogActivityInput!) { logActivity(input: $input) { id } }`, { input: { customerId, type: 'VISIT', subject: PERSONAL.activity } });
+
+    // Service desk: a ticket, and a conversation from the person's own self-service account.
+    await asUser(agentToken!)(`mutation($input: CreateTicketInput!) { createTicket(input: $input) { id } }`, { input: { customerId, subject: PERSONAL.ticket, description: PERSONAL.note, type: 'COMPLAINT' } });
+    const username = `portal.${tag}`;
+    const account = await admin(`mutation($input: CreateUserAccountInput!) { createUserAccount(input: $input) { id } }`, { input: { username, email: `${username}@portal.example`, firstName: 'Xue', lastName: tag, roles: ['CUSTOMER'] } });
+    const portalUserId = account.createUserAccount.id as string;
+    const service = await serviceToken();
+    const headers = { authorization: `Bearer ${service}`, 'content-type': 'application/json' };
+    const userUrl = `${infra.keycloakUrl}/admin/realms/${infra.realm}/users/${portalUserId}`;
+    const reset = await fetch(`${userUrl}/reset-password`, { method: 'PUT', headers, body: JSON.stringify({ type: 'password', value: 'Secret-Passw0rd!z', temporary: false }) });
+    expect(reset.status, await reset.clone().text()).toBe(204);
+    const cleared = await fetch(userUrl, { method: 'PUT', headers, body: JSON.stringify({ requiredActions: [] }) });
+    expect(cleared.status, await cleared.clone().text()).toBe(204);
+    await asUser(managerToken!)(`mutation($id: ID!, $user: ID) { linkCustomerAccount(customerId: $id, userId: $user) { id } }`, { id: customerId, user: portalUserId });
+    const portalToken = await login(infra, username, 'Secret-Passw0rd!z');
+    const portal = asUser(portalToken);
+    // The service desk learns of the link from customer.updated, moments later.
+    await eventually(async () => !(await raw(portalToken)(`mutation($input: StartConversationInput!) { startConversation(input: $input) { id } }`, { input: { question: PERSONAL.question } })).errors, 30_000, 500);
+    expect((await portal(`{ myCustomerProfile { id } }`)).myCustomerProfile.id).toBe(customerId);
+
+    // Marketing and analytics have their copies (from customer.*).
+    await eventually(async () => {
+      const everything = await everyDatabase();
+      return everything.includes(`${platform.subgraphs.marketing!.db}.customer_profiles`) && everything.split('\n').filter((part) => part.includes(PERSONAL.name)).length >= 4;
+    }, 30_000, 500);
+
+    // The erasure, by an admin through the gateway.
+    expect((await raw(repToken!)(`mutation($id: ID!) { eraseCustomer(id: $id, reason: "request") { id } }`, { id: customerId })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const erased = await admin(`mutation($id: ID!) { eraseCustomer(id: $id, reason: "PIPL art. 47 request, ticket 2026-1207") { id name erasedAt } }`, { id: customerId });
+    expect(erased.eraseCustomer).toMatchObject({ id: customerId, name: 'Erased customer' });
+
+    // Nothing of the person is left in any database.
+    const leftovers = await eventually(
+      async () => {
+        const everything = await everyDatabase();
+        const found = Object.entries(PERSONAL).filter(([, value]) => everything.includes(value)).map(([what]) => what);
+        return found.length === 0 ? everything : undefined;
+      },
+      60_000,
+      1000,
+    ).catch(async () => {
+      const everything = await everyDatabase();
+      return Object.entries(PERSONAL)
+        .filter(([, value]) => everything.includes(value))
+        .map(([what, value]) => `${what}: ${everything.split('\n').filter((part) => part.includes(value)).map((part) => part.split(' ')[0]).join(', ')}`)
+        .join('\n');
+    });
+    expect(leftovers).not.toMatch(/^[a-z]+: /m);
+
+    // The ids and figures remain: the customer, the ticket and the lead still count.
+    expect((await admin(`query($id: ID!) { customer(id: $id) { id lifecycleStage tickets { status } } }`, { id: customerId })).customer.tickets).toHaveLength(1);
+    // The self-service account is gone from Keycloak.
+    await eventually(async () => (await fetch(userUrl, { headers })).status === 404, 30_000, 500);
+
+    // Kafka keeps history: report which topics still hold the person's values (see the security notes).
+    const inTopics = await topicsHolding(Object.values(PERSONAL));
+    console.info('personal values still in Kafka history after erasure:', JSON.stringify(inTopics));
+  }, 240_000);
+});
