@@ -51,16 +51,16 @@ async function everyDatabase(): Promise<string> {
 }
 
 /** Which of `values` each topic of this run still holds, reading every message from the beginning. */
-async function topicsHolding(values: string[]): Promise<Record<string, number>> {
+async function topicsHolding(values: string[]): Promise<Record<string, string[]>> {
   const counts = await topicMessageCounts(infra, `${platform.topicPrefix}.`);
-  const found: Record<string, number> = {};
+  const found: Record<string, string[]> = {};
   for (const [topic, count] of Object.entries(counts)) {
     if (count === 0) continue;
     const watcher = await watchTopic(infra, topic);
     try {
       await eventually(async () => watcher.seen.length >= count, 20_000).catch(() => undefined);
-      const hits = watcher.seen.filter((m) => values.some((v) => JSON.stringify(m.event).includes(v))).length;
-      if (hits > 0) found[topic.slice(platform.topicPrefix.length + 1)] = hits;
+      const hits = watcher.seen.filter((m) => values.some((v) => JSON.stringify(m.event).includes(v))).map((m) => String(m.event?.type));
+      if (hits.length > 0) found[topic.slice(platform.topicPrefix.length + 1)] = hits;
     } finally {
       await watcher.stop();
     }
