@@ -14,12 +14,14 @@ export type ActivityEventType = (typeof ActivityEventType)[keyof typeof Activity
 
 export const ACTIVITY_EVENT_SOURCE = '/crm/customers';
 
-/** `activity.logged`. The free-text `body` stays in this service (readers ask `Query.activity`). */
+/**
+ * `activity.logged`. The free text (`subject`, `body`) stays in this service (readers ask
+ * `Query.activity`; the timeline reads the subject from the activity): no personal text in Kafka.
+ */
 export interface ActivityLoggedData {
   activityId: string;
   customerId: string;
   type: ActivityRecord['type'];
-  subject: string;
   occurredAt: string;
   dueAt: string | null;
   remindAt: string | null;
@@ -32,7 +34,8 @@ export const activityLoggedData = z.object({
   activityId: z.string().regex(/^[0-9a-f]{24}$/),
   customerId: z.string().regex(/^[0-9a-f]{24}$/),
   type: z.enum(ACTIVITY_TYPES),
-  subject: z.string().min(1),
+  /** Only in events from before the subject left the payload. */
+  subject: z.string().min(1).optional(),
   occurredAt: z.iso.datetime(),
   dueAt: z.iso.datetime().nullable(),
   remindAt: z.iso.datetime().nullable(),
@@ -50,7 +53,6 @@ export function activityLogged(activity: ActivityRecord): CloudEvent<ActivityLog
       activityId: activity._id.toHexString(),
       customerId: activity.customerId,
       type: activity.type,
-      subject: activity.subject,
       occurredAt: activity.occurredAt.toISOString(),
       dueAt: activity.dueAt?.toISOString() ?? null,
       remindAt: activity.remindAt?.toISOString() ?? null,

@@ -38,7 +38,7 @@ function poison(event: CloudEvent, issues: z.core.$ZodIssue[]): never {
  * The timeline entry an event stands for, or PoisonEventError when its data is unusable. Pure: the
  * same event always gives the same entry (same `_id`), which is what makes projecting idempotent.
  */
-export function timelineEntryOf(event: CloudEvent, recordedAt = new Date()): TimelineEntryRecord {
+export function timelineEntryOf(event: CloudEvent, recordedAt = new Date(), activitySubject?: string | null): TimelineEntryRecord {
   const base = { _id: timelineEntryId(event.id), eventId: event.id, eventType: event.type, recordedAt };
   if (event.type === ActivityEventType.LOGGED) {
     const parsed = activityLoggedData.safeParse(event.data);
@@ -50,7 +50,8 @@ export function timelineEntryOf(event: CloudEvent, recordedAt = new Date()): Tim
       kind: 'ACTIVITY',
       occurredAt: new Date(d.occurredAt),
       actorId: d.actorId,
-      summary: `${ACTIVITY_LABELS[d.type]}: ${d.subject}`,
+      // Older events carry the subject; newer ones leave it in this service (`activitySubject`).
+      summary: (d.subject ?? activitySubject) ? `${ACTIVITY_LABELS[d.type]}: ${d.subject ?? activitySubject}` : ACTIVITY_LABELS[d.type],
       activityId: d.activityId,
       ticketId: null,
       details: { type: d.type, ...(d.dueAt ? { dueAt: d.dueAt } : {}) },
@@ -105,7 +106,12 @@ export class TimelineService {
    * at-least-once redelivery or a retry after a crash between them changes nothing twice.
    */
   async apply(event: CloudEvent): Promise<void> {
-    const entry = timelineEntryOf(event);
+    const data = event.data as { activityId?: unknown; subject?: unknown } | null;
+    const subject =
+      event.type === ActivityEventType.LOGGED && typeof data?.subject !== 'string' && typeof data?.activityId === 'string' && /^[0-9a-f]{24}$/.test(data.activityId)
+        ? ((await this.activities.findById(data.activityId, { subject: 1 }).lean<{ subject: string }>().exec())?.subject ?? null)
+        : null;
+    const entry = timelineEntryOf(event, new Date(), subject);
     entry.customerId = await this.survivorOf(entry.customerId);
     const { _id, ...fields } = entry;
     try {

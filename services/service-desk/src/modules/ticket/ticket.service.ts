@@ -374,7 +374,8 @@ export class TicketService {
       updatedAt: now,
     };
     const events: CloudEvent[] = [];
-    const opened = () => ticketEvent(TicketEventType.OPENED, { ...record, status: 'NEW', queueId: null, assigneeId: null }, { createdById: user.id, subject: record.subject }, now);
+    // No subject: it is the customer's own words and no consumer needs it (readers ask the Ticket).
+    const opened = () => ticketEvent(TicketEventType.OPENED, { ...record, status: 'NEW', queueId: null, assigneeId: null }, { createdById: user.id }, now);
     if (approvalRequired) {
       record = { ...record, status: 'PENDING_APPROVAL', history: [...history, entry(SYSTEM, 'status', 'NEW', 'PENDING_APPROVAL', `${fields.type} tickets need a service manager's approval`, 'PUBLIC', now)] };
       events.push(opened(), ticketEvent(TicketEventType.STATUS_CHANGED, record, { from: 'NEW', to: 'PENDING_APPROVAL' }, now));

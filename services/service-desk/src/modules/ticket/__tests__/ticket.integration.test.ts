@@ -39,6 +39,8 @@ describe('service-desk subgraph (real Mongo, Kafka, Keycloak)', () => {
     expect(read.data!.ticket).toEqual({ id: ticket.id, subject: 'Printer jams', customer: { id: customerA } });
     const { event } = await watcher.find((e) => e.subject === ticket.id);
     expect(event).toMatchObject({ type: 'ticket.opened', source: '/crm/service-desk', data: { customerId: customerA, type: 'AFTER_SALES' } });
+    // The customer's words stay in the service desk (no personal text in Kafka where avoidable).
+    expect(JSON.stringify(event.data)).not.toContain('Printer jams');
   });
 
   it('adds tickets to the Customer entity, newest first', async () => {
