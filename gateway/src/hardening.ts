@@ -15,7 +15,9 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { GraphQLErrorCode } from '@crm/errors';
 import type { Logger } from '@crm/logger';
+import { CLIENT_ERROR_CODES } from '@crm/subgraph';
 
 export interface GraphQLLimits {
   maxDepth: number;
@@ -152,21 +154,8 @@ export function rateLimitedError(retryAfterSeconds: number): GraphQLError {
   });
 }
 
-/** Codes whose messages are written for clients (ours, Apollo's and the gateway's own). */
-const CLIENT_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'CONFLICT',
-  'RATE_LIMITED',
-]);
+/** Codes whose messages are written for clients: Apollo's (as subgraphs pass them), our domain codes, and the gateway's own. */
+const CLIENT_CODES: ReadonlySet<string> = new Set([...CLIENT_ERROR_CODES, ...Object.values(GraphQLErrorCode), 'RATE_LIMITED']);
 
 /** Extension keys a client may see; anything else (stack traces, subgraph names, driver details) is dropped. */
 const CLIENT_EXTENSIONS = new Set(['code', 'reason', 'fields', 'retryAfterSeconds']);

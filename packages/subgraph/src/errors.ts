@@ -3,8 +3,8 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { DomainException, toGraphQLError } from '@crm/errors';
 import type { Logger } from '@crm/logger';
 
-/** Codes Apollo itself produces for bad requests; they are safe to show as they are. */
-const CLIENT_ERROR_CODES = new Set([
+/** Codes Apollo itself produces for bad requests (and our auth codes); they are safe to show as they are. */
+export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_USER_INPUT',

@@ -1,6 +1,6 @@
 export * from './server.js';
 export * from './run.js';
-export { createFormatError } from './errors.js';
+export { CLIENT_ERROR_CODES, createFormatError } from './errors.js';
 export { DateScalar, DateTimeScalar } from './scalars.js';
 export { connectionOf, selectsField } from './connection.js';
 export { readSubgraphSdl, subgraphSdlFiles } from './sdl.js';
