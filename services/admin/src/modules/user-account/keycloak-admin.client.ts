@@ -121,6 +121,7 @@ export class KeycloakAdmin {
     return reps.map(toUser);
   }
 
+  /** The user, or null when there is none (the library answers a 404 of `findOne` with nothing). */
   async getUser(id: string): Promise<KeycloakUser | null> {
     const rep = await this.call((api) => api.users.findOne({ id }));
     return rep ? toUser(rep) : null;

@@ -46,6 +46,14 @@ const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{2,63}$/;
 const MAX_PAGE = 100;
 const invalid = (field: string, message: string) => new UserAccountException('USER_ACCOUNT_INVALID_INPUT', 'Invalid account', [{ field, message }]);
 const notFound = () => new UserAccountException('USER_ACCOUNT_NOT_FOUND', 'No such user account');
+/** Keycloak user ids are UUIDs; anything else cannot name an account (and must not reach its URL path). */
+const USER_ID = /^[0-9a-f-]{36}$/;
+
+function pageSize(first: number | null | undefined, fallback: number): number {
+  const size = first ?? fallback;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw invalid('first', `Must be 1 to ${MAX_PAGE}`);
+  return size;
+}
 
 const cursorOf = (offset: number) => Buffer.from(`o:${offset}`).toString('base64url');
 function offsetOf(after: string | null | undefined): number {
@@ -82,12 +90,8 @@ export class UserAccountService {
   }
 
   private async existing(id: string): Promise<KeycloakUser> {
-    // Keycloak ids are UUIDs; anything else cannot name an account (and must not reach its URL path).
-    if (!/^[0-9a-f-]{36}$/.test(id)) throw notFound();
-    const found = await this.keycloak.getUser(id).catch((error: unknown) => {
-      if (error instanceof KeycloakAdminError && error.status === 404) return null;
-      throw error;
-    });
+    if (!USER_ID.test(id)) throw notFound();
+    const found = await this.keycloak.getUser(id);
     if (!found) throw notFound();
     return found;
   }
@@ -104,8 +108,7 @@ export class UserAccountService {
 
   async list(search: string | null | undefined, first: number | null | undefined, after: string | null | undefined, caller: AuthUser): Promise<UserAccountPage> {
     requireRole(caller, [Role.ADMIN]);
-    const size = first ?? 20;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw invalid('first', `Must be 1 to ${MAX_PAGE}`);
+    const size = pageSize(first, 20);
     // Keycloak refuses control characters in query parameters; say so instead of failing.
     if (search && (search.length > 100 || [...search].some((c) => c < ' '))) throw invalid('search', 'At most 100 characters, no control characters');
     const offset = offsetOf(after);
@@ -252,12 +255,8 @@ export class UserAccountService {
    * never deleted this way. Idempotent (an account already gone counts 0).
    */
   async deletePortalAccount(userId: string): Promise<number> {
-    if (!/^[0-9a-f-]{36}$/.test(userId)) return 0;
-    const account = await this.keycloak.getUser(userId).catch((error: unknown) => {
-      if (error instanceof KeycloakAdminError && error.status === 404) return null;
-      throw error;
-    });
-    if (!account) return 0;
+    if (!USER_ID.test(userId)) return 0;
+    if (!(await this.keycloak.getUser(userId))) return 0;
     const roles = (await this.keycloak.realmRoleNames(userId)).filter((r) => CRM_ROLES.includes(r));
     if (roles.some((r) => r !== Role.CUSTOMER)) return 0;
     return (await this.keycloak.deleteUser(userId)) ? 1 : 0;
@@ -265,9 +264,8 @@ export class UserAccountService {
 
   async identityEvents(kind: 'SIGN_IN' | 'ADMIN', userId: string | null | undefined, first: number | null | undefined, caller: AuthUser) {
     requireRole(caller, [Role.ADMIN]);
-    const size = first ?? 50;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw invalid('first', `Must be 1 to ${MAX_PAGE}`);
-    if (userId && !/^[0-9a-f-]{36}$/.test(userId)) throw invalid('userId', 'A user id');
+    const size = pageSize(first, 50);
+    if (userId && !USER_ID.test(userId)) throw invalid('userId', 'A user id');
     return kind === 'ADMIN' ? this.keycloak.adminEvents(size) : this.keycloak.signInEvents(userId ?? undefined, size);
   }
 }
