@@ -127,7 +127,7 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
         async requestDidStart() {
           return {
             async didResolveOperation({ operation, operationName }) {
-              nameActiveSpan(`${operation?.operation ?? 'operation'} ${operationName ?? 'anonymous'}`, { 'graphql.operation.name': operationName ?? '', 'graphql.operation.type': operation?.operation ?? '' });
+              nameActiveSpan(operation?.operation, operationName);
             },
           };
         },

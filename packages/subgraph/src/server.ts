@@ -73,7 +73,7 @@ export class SubgraphServer<TServices> {
         const started = Date.now();
         return {
           async didResolveOperation({ operation, operationName }) {
-            nameActiveSpan(`${operation?.operation ?? 'operation'} ${operationName ?? 'anonymous'}`, { 'graphql.operation.name': operationName ?? '', 'graphql.operation.type': operation?.operation ?? '' });
+            nameActiveSpan(operation?.operation, operationName);
           },
           async willSendResponse({ errors }) {
             contextValue.logger.info({ operation: request.operationName, ms: Date.now() - started, errors: errors?.length ?? 0 }, 'graphql request');

@@ -85,12 +85,12 @@ export function outsideTraces<T>(work: () => T): T {
   return context.with(ROOT_CONTEXT, work);
 }
 
-/** Names the active server span after the GraphQL operation, once it is known. */
-export function nameActiveSpan(name: string, attributes: Attributes = {}): void {
+/** Names the active server span after the GraphQL operation, once it is known (`mutation CreateCustomer`). */
+export function nameActiveSpan(operationType: string | undefined, operationName: string | null | undefined): void {
   const span = trace.getActiveSpan();
   if (!span) return;
-  span.updateName(name);
-  span.setAttributes(attributes);
+  span.updateName(`${operationType ?? 'operation'} ${operationName ?? 'anonymous'}`);
+  span.setAttributes({ 'graphql.operation.name': operationName ?? '', 'graphql.operation.type': operationType ?? '' } satisfies Attributes);
 }
 
 /**

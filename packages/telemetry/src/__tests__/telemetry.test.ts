@@ -10,7 +10,7 @@ const telemetry = startTelemetry({ service: 'probe', exporter, scheduleDelayMs: 
 const seen: Record<string, string | undefined> = {};
 const app = express();
 app.use('/graphql', serverSpans('probe'), (req, res) => {
-  nameActiveSpan('query Probe', { 'graphql.operation.name': 'Probe' });
+  nameActiveSpan('query', 'Probe');
   seen.header = req.headers.traceparent as string | undefined;
   seen.active = currentTraceparent();
   res.status(req.query.fail ? 500 : 200).end();
@@ -35,7 +35,7 @@ describe('telemetry (OpenTelemetry SDK, W3C trace context)', () => {
     expect(span!.spanContext().traceId).toBe(TRACE);
     expect(span!.parentSpanContext?.spanId).toBe(PARENT);
     expect(span!.name).toBe('query Probe');
-    expect(span!.attributes).toMatchObject({ 'http.response.status_code': 200, 'graphql.operation.name': 'Probe' });
+    expect(span!.attributes).toMatchObject({ 'http.response.status_code': 200, 'graphql.operation.name': 'Probe', 'graphql.operation.type': 'query' });
     // The request now carries the span's own context, which is also the active one.
     expect(seen.header).toBe(`00-${TRACE}-${span!.spanContext().spanId}-01`);
     expect(seen.active).toBe(seen.header);
