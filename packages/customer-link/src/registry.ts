@@ -6,6 +6,9 @@ export type RepointCustomer = (fromId: string, toId: string) => Promise<number>;
  * when the customers service merges two customers (`customer.merged`). Each function must be
  * idempotent (a redelivered event finds nothing left to move) and write each record with its own event.
  */
+/** What erasers write in place of a person's free text (right to erasure). */
+export const ERASED_TEXT = '[erased]';
+
 /** Erases one module's copies of a person's data (right to erasure); returns how many records changed. */
 export type EraseCustomer = (customerId: string) => Promise<number>;
 

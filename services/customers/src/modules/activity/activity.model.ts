@@ -1,6 +1,9 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { outboxPlugin } from '@crm/events';
 
+/** What stays of an erased person's free text (right to erasure). */
+export const ERASED_TEXT = '[erased]';
+
 export const ACTIVITY_TYPES = ['CALL', 'VISIT', 'MEETING', 'EMAIL', 'NOTE', 'TASK'] as const;
 export type ActivityType = (typeof ACTIVITY_TYPES)[number];
 

@@ -11,7 +11,7 @@ import type { CustomerService } from '../customer/customer.service.js';
 import { canLogActivities, canReadActivities, serviceAgentMayLog } from './activity.access.js';
 import { ActivityException } from './activity.errors.js';
 import { activityLogged } from './activity.events.js';
-import { ACTIVITY_TYPES, type ActivityModel, type ActivityRecord, type ActivityType } from './activity.model.js';
+import { ACTIVITY_TYPES, ERASED_TEXT, type ActivityModel, type ActivityRecord, type ActivityType } from './activity.model.js';
 import type { TimelineService } from './timeline.service.js';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
@@ -58,9 +58,6 @@ export interface ActivityListArgs extends PageArgs {
 }
 
 /** The one facade resolvers call for activities (CUS-4). */
-/** What stays of an erased person's free text. */
-export const ERASED_TEXT = '[erased]';
-
 export class ActivityService {
   constructor(
     private readonly activities: ActivityModel,

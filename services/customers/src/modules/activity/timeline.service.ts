@@ -8,7 +8,7 @@ import type { CustomerService } from '../customer/customer.service.js';
 import { canReadActivities } from './activity.access.js';
 import { ActivityException } from './activity.errors.js';
 import { ActivityEventType, activityLoggedData } from './activity.events.js';
-import type { ActivityModel, ActivityRecord, ActivityType } from './activity.model.js';
+import { ERASED_TEXT, type ActivityModel, type ActivityRecord, type ActivityType } from './activity.model.js';
 import { TIMELINE_KINDS, timelineEntryId, type TimelineEntryModel, type TimelineEntryRecord, type TimelineEntryView, type TimelineKind } from './timeline.model.js';
 
 /** `ticket.opened` of service-desk (services/service-desk ticket.events.ts; `ticket.created` before): the fields the timeline uses. */
@@ -97,7 +97,7 @@ export class TimelineService {
 
   /** Erasure: entries keep kind, time and links; their summary and details (copies of text) go. */
   async eraseCustomer(customerId: string): Promise<void> {
-    await this.entries.collection.updateMany({ customerId } as never, { $set: { summary: '[erased]', details: {} } } as never);
+    await this.entries.collection.updateMany({ customerId } as never, { $set: { summary: ERASED_TEXT, details: {} } } as never);
   }
 
   /**

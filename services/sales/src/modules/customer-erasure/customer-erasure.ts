@@ -1,7 +1,5 @@
 import type { Model } from 'mongoose';
-
-/** What stays of erased free text (right to erasure, SYS-6). */
-export const ERASED_TEXT = '[erased]';
+import { ERASED_TEXT } from '@crm/customer-link';
 
 /**
  * `customer.erased` for the sales modules: what identifies the person, or was written about them,

@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import { ERASED_TEXT } from '@crm/customer-link';
 import { z } from 'zod';
 import { hasAnyRole, Role, type AuthUser } from '@crm/auth';
 import { fieldProblems, type FieldProblem } from '@crm/errors';
@@ -247,7 +248,7 @@ export class AfterSalesService {
     const docs = (await this.records.collection.find({ customerId: customerId.toLowerCase() } as never).toArray()) as unknown as AfterSalesRecord[];
     for (const record of docs) {
       await this.records.collection.updateOne({ _id: record._id } as never, {
-        $set: { reason: '[erased]', statusNote: record.statusNote ? '[erased]' : null, history: record.history.map((h) => ({ ...h, note: h.note ? '[erased]' : null })) },
+        $set: { reason: ERASED_TEXT, statusNote: record.statusNote ? ERASED_TEXT : null, history: record.history.map((h) => ({ ...h, note: h.note ? ERASED_TEXT : null })) },
       } as never);
     }
     return docs.length;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ERASED_TEXT } from '@crm/customer-link';
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import { hasAnyRole, Role, type AuthUser } from '@crm/auth';
@@ -268,7 +269,7 @@ export class ConversationService {
     const docs = (await this.conversations.collection.find({ customerId: customerId.toLowerCase() } as never).toArray()) as unknown as ConversationRecord[];
     for (const conversation of docs) {
       await this.conversations.collection.updateOne({ _id: conversation._id } as never, {
-        $set: { subject: '[erased]', messages: conversation.messages.map((m) => ({ ...m, text: '[erased]', answers: [] })) },
+        $set: { subject: ERASED_TEXT, messages: conversation.messages.map((m) => ({ ...m, text: ERASED_TEXT, answers: [] })) },
       } as never);
     }
     return docs.length;

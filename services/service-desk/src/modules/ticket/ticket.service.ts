@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ERASED_TEXT } from '@crm/customer-link';
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import { hasAnyRole, Role, type AuthUser } from '@crm/auth';
@@ -147,8 +148,6 @@ const isManager = (user: AuthUser) => hasAnyRole(user, MANAGERS);
 
 type Step = Change<TicketRecord>;
 
-/** What stays of erased free text (right to erasure). */
-export const ERASED_TEXT = '[erased]';
 /** History entries whose from/to values are free text. */
 const TEXT_FIELDS = new Set(['subject', 'description', 'resolution', 'closeReason']);
 
