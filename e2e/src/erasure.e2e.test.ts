@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectMongo } from '@crm/mongo';
-import { eventually, login, topicMessageCounts, uniqueName, watchTopic } from '@crm/testing';
+import { adminServiceToken, eventually, login, topicMessageCounts, uniqueName, userSetsPassword, watchTopic } from '@crm/testing';
 import { e2ePlatform, gatewayCalls } from './platform.js';
 
 // Right to erasure (SYS-6) across the platform: a person known to sales, the customers service, the
@@ -12,7 +12,6 @@ const { raw, asUser } = gatewayCalls(platform);
 const [adminToken, repToken, managerToken, agentToken] = await Promise.all(['admin', 'sales.rep', 'sales.manager', 'service.agent'].map((u) => login(infra, u)));
 const admin = asUser(adminToken!);
 const rep = asUser(repToken!);
-const DEMO_SECRET = 'crm-admin-demo-secret-change-in-production';
 
 const tag = uniqueName('p').replace(/[^a-z0-9]/gi, '').slice(-8);
 const PERSONAL = {
@@ -26,15 +25,6 @@ const PERSONAL = {
   ticket: `Invoice for ${tag} shows a wrong address`,
   question: `My card ending 4321 was charged twice ${tag}`,
 };
-
-async function serviceToken(): Promise<string> {
-  const response = await fetch(`${infra.keycloakUrl}/realms/${infra.realm}/protocol/openid-connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'crm-admin', client_secret: DEMO_SECRET }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
 
 /** Every service's database as one string (processed event ids and nothing else excluded). */
 async function everyDatabase(): Promise<string> {
@@ -91,13 +81,9 @@ describe('right to erasure across the platform', () => {
     const username = `portal.${tag}`;
     const account = await admin(`mutation($input: CreateUserAccountInput!) { createUserAccount(input: $input) { id } }`, { input: { username, email: `${username}@portal.example`, firstName: 'Xue', lastName: tag, roles: ['CUSTOMER'] } });
     const portalUserId = account.createUserAccount.id as string;
-    const service = await serviceToken();
-    const headers = { authorization: `Bearer ${service}`, 'content-type': 'application/json' };
+    await userSetsPassword(infra, portalUserId, 'Secret-Passw0rd!z');
+    const headers = { authorization: `Bearer ${await adminServiceToken(infra)}` };
     const userUrl = `${infra.keycloakUrl}/admin/realms/${infra.realm}/users/${portalUserId}`;
-    const reset = await fetch(`${userUrl}/reset-password`, { method: 'PUT', headers, body: JSON.stringify({ type: 'password', value: 'Secret-Passw0rd!z', temporary: false }) });
-    expect(reset.status, await reset.clone().text()).toBe(204);
-    const cleared = await fetch(userUrl, { method: 'PUT', headers, body: JSON.stringify({ requiredActions: [] }) });
-    expect(cleared.status, await cleared.clone().text()).toBe(204);
     await asUser(managerToken!)(`mutation($id: ID!, $user: ID) { linkCustomerAccount(customerId: $id, userId: $user) { id } }`, { id: customerId, user: portalUserId });
     const portalToken = await login(infra, username, 'Secret-Passw0rd!z');
     const portal = asUser(portalToken);

@@ -224,3 +224,69 @@ export async function topicMessageCounts(infra: TestInfra, prefix: string): Prom
     await admin.disconnect();
   }
 }
+
+/** One message a {@link smtpCatcher} received. */
+export interface CaughtMail {
+  from: string;
+  to: string[];
+  raw: string;
+}
+
+/**
+ * A real SMTP server on loopback (smtp-server) that keeps every message it receives, for tests of
+ * code that sends email (the marketing service, Keycloak's set-password mail). Port 0: any free port.
+ */
+export async function smtpCatcher(port = 0): Promise<{ port: number; received: CaughtMail[]; close: () => Promise<void> }> {
+  const { SMTPServer } = await import('smtp-server');
+  const received: CaughtMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const address = server.server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : port,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The demo realm's `crm-admin` client secret (infra/keycloak/crm-realm.json). */
+export const DEMO_ADMIN_CLIENT_SECRET = 'crm-admin-demo-secret-change-in-production';
+
+/** An access token of the `crm-admin` service account (client credentials), for Keycloak's admin API. */
+export async function adminServiceToken(infra: TestInfra): Promise<string> {
+  const response = await fetch(`${infra.keycloakUrl}/realms/${infra.realm}/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'crm-admin', client_secret: DEMO_ADMIN_CLIENT_SECRET }),
+  });
+  if (!response.ok) throw new Error(`crm-admin token: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** What a new user does after following the set-password link: choose a password, which clears the pending actions. */
+export async function userSetsPassword(infra: TestInfra, userId: string, password: string): Promise<void> {
+  const headers = { authorization: `Bearer ${await adminServiceToken(infra)}`, 'content-type': 'application/json' };
+  const base = `${infra.keycloakUrl}/admin/realms/${infra.realm}/users/${userId}`;
+  for (const [path, body] of [
+    ['/reset-password', { type: 'password', value: password, temporary: false }],
+    ['', { requiredActions: [] }],
+  ] as const) {
+    const response = await fetch(`${base}${path}`, { method: 'PUT', headers, body: JSON.stringify(body) });
+    if (response.status !== 204) throw new Error(`Keycloak PUT users/${userId}${path}: ${response.status} ${await response.text()}`);
+  }
+}

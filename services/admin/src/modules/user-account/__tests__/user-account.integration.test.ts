@@ -1,16 +1,13 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '@crm/env';
-import { DEMO_PASSWORD, eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, uniqueName, watchTopic } from '@crm/testing';
+import { adminServiceToken, DEMO_ADMIN_CLIENT_SECRET, DEMO_PASSWORD, eventually, gatewayHeaders, graphql, login, smtpCatcher, subgraphTestEnv, testInfra, uniqueName, userSetsPassword, watchTopic } from '@crm/testing';
 import { startAdmin } from '../../../app.js';
 import { adminEnvSchema } from '../../../env.js';
 
 // Against the real Keycloak: accounts are created, changed and disabled through its admin API by the
 // crm-admin service account, and the effects are checked by signing in as the user.
-const DEMO_SECRET = 'crm-admin-demo-secret-change-in-production';
 const infra = await testInfra();
-const rawEnv: Record<string, string> = { ...subgraphTestEnv(infra, 'admin'), KEYCLOAK_ADMIN_CLIENT_SECRET: DEMO_SECRET };
+const rawEnv: Record<string, string> = { ...subgraphTestEnv(infra, 'admin'), KEYCLOAK_ADMIN_CLIENT_SECRET: DEMO_ADMIN_CLIENT_SECRET };
 const running = await startAdmin(parseEnv(adminEnvSchema, rawEnv));
 const [admin, rep] = await Promise.all(['admin', 'sales.rep'].map((u) => login(infra, u)));
 const adminId = JSON.parse(Buffer.from(admin!.split('.')[1]!, 'base64url').toString()).sub as string;
@@ -19,51 +16,18 @@ const call = <T = Record<string, any>>(query: string, variables: Record<string, 
 const events = await watchTopic(infra, `${rawEnv.KAFKA_TOPIC_PREFIX}.user-account`);
 
 // The realm sends its emails to 127.0.0.1:2525 (infra/keycloak/crm-realm.json): a real SMTP server here.
-const mails: Array<{ to: string[]; raw: string }> = [];
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS'],
-  logger: false,
-  onData(stream, session, callback) {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => {
-      mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-      callback();
-    });
-  },
-});
-await new Promise<void>((resolve) => smtp.listen(2525, '127.0.0.1', () => resolve()));
-expect((smtp.server.address() as AddressInfo).port).toBe(2525);
+const smtp = await smtpCatcher(2525);
+const mails = smtp.received;
 
 const created: string[] = [];
 afterAll(async () => {
-  const token = await serviceToken();
+  const token = await adminServiceToken(infra);
   for (const id of created) await fetch(`${infra.keycloakUrl}/admin/realms/${infra.realm}/users/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
   await events.stop();
-  await new Promise((resolve) => smtp.close(() => resolve(undefined)));
+  await smtp.close();
   await running.deps.connection.dropDatabase();
   await running.stop();
 });
-
-/** The crm-admin service account's token, to act as the user would in Keycloak (set a password). */
-async function serviceToken(): Promise<string> {
-  const response = await fetch(`${infra.keycloakUrl}/realms/${infra.realm}/protocol/openid-connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'crm-admin', client_secret: DEMO_SECRET }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
-
-/** What the user does after following the set-password link: choose a password, clearing the action. */
-async function userSetsPassword(id: string, password: string): Promise<void> {
-  const token = await serviceToken();
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const base = `${infra.keycloakUrl}/admin/realms/${infra.realm}/users/${id}`;
-  expect((await fetch(`${base}/reset-password`, { method: 'PUT', headers, body: JSON.stringify({ type: 'password', value: password, temporary: false }) })).status).toBe(204);
-  expect((await fetch(base, { method: 'PUT', headers, body: JSON.stringify({ requiredActions: [] }) })).status).toBe(204);
-}
 
 /** One password grant, no retries: the status and Keycloak's error. */
 async function signIn(username: string, password: string): Promise<{ ok: boolean; error?: string; refresh?: string }> {
@@ -132,7 +96,7 @@ describe('user accounts through Keycloak (real Keycloak, Kafka and Mongo)', () =
     await events.find((e) => e.subject === account.id && e.type === 'user-account.roles-changed' && e.data.roles.join() === 'analyst,sales-manager', 20_000);
     await events.find((e) => e.subject === account.id && e.type === 'user-account.groups-changed', 20_000);
 
-    await userSetsPassword(account.id, 'Fresh-Passw0rd!x');
+    await userSetsPassword(infra, account.id, 'Fresh-Passw0rd!x');
     const token = await login(infra, account.username, 'Fresh-Passw0rd!x');
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
     expect(claims.realm_access.roles).toEqual(expect.arrayContaining(['sales-manager', 'analyst']));
@@ -142,7 +106,7 @@ describe('user accounts through Keycloak (real Keycloak, Kafka and Mongo)', () =
 
   it('disables an account (no sign-in, sessions ended) and enables it again', async () => {
     const account = await newAccount();
-    await userSetsPassword(account.id, 'Fresh-Passw0rd!y');
+    await userSetsPassword(infra, account.id, 'Fresh-Passw0rd!y');
     const before = await signIn(account.username, 'Fresh-Passw0rd!y');
     expect(before.ok).toBe(true);
 

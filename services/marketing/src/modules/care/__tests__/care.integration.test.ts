@@ -1,35 +1,21 @@
-import type { AddressInfo } from 'node:net';
 import { Types } from 'mongoose';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEvent, KafkaClient, KafkaEventPublisher } from '@crm/events';
 import { parseEnv } from '@crm/env';
 import { createLogger } from '@crm/logger';
-import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, uniqueName } from '@crm/testing';
+import { eventually, gatewayHeaders, graphql, login, smtpCatcher, subgraphTestEnv, testInfra, uniqueName } from '@crm/testing';
 import { startMarketing } from '../../../app.js';
 import { marketingEnvSchema } from '../../../env.js';
 import { localDate } from '../care.holidays.js';
 
-const received: Array<{ to: string[]; raw: string }> = [];
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS'],
-  logger: false,
-  onData(stream, session, callback) {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => {
-      received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-      callback();
-    });
-  },
-});
-await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+// A real SMTP server on loopback receives what the service sends.
+const smtp = await smtpCatcher();
+const { received } = smtp;
 
 const infra = await testInfra();
 const rawEnv: Record<string, string> = {
   ...subgraphTestEnv(infra, 'marketing'),
-  SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+  SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
   MARKETING_COMPANY_NAME: 'Acme Edu',
   // The tests run the plans themselves.
   CARE_INTERVAL_MS: '0',
@@ -48,7 +34,7 @@ afterAll(async () => {
   await kafka.disconnect();
   await running.deps.connection.dropDatabase();
   await running.stop();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp.close();
 });
 
 const CREATE = `mutation($input: CreateCarePlanInput!) { createCarePlan(input: $input) { id kind active } }`;

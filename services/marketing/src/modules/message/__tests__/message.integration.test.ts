@@ -1,37 +1,16 @@
-import type { AddressInfo } from 'node:net';
 import { Types } from 'mongoose';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEvent, KafkaClient, KafkaEventPublisher } from '@crm/events';
 import { parseEnv } from '@crm/env';
 import { createLogger } from '@crm/logger';
-import { eventually, gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, uniqueName, watchTopic } from '@crm/testing';
+import { eventually, gatewayHeaders, graphql, login, smtpCatcher, subgraphTestEnv, testInfra, uniqueName, watchTopic } from '@crm/testing';
 import { startMarketing } from '../../../app.js';
 import { marketingEnvSchema } from '../../../env.js';
 import { render, unknownPlaceholders } from '../message.service.js';
 
 // A real SMTP server on loopback receives what the service sends.
-interface Received {
-  from: string;
-  to: string[];
-  raw: string;
-}
-const received: Received[] = [];
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS'],
-  logger: false,
-  onData(stream, session, callback) {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => {
-      received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-      callback();
-    });
-  },
-});
-await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-const smtpPort = (smtp.server.address() as AddressInfo).port;
+const smtp = await smtpCatcher();
+const { received, port: smtpPort } = smtp;
 
 const infra = await testInfra();
 const rawEnv: Record<string, string> = { ...subgraphTestEnv(infra, 'marketing'), SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, MAIL_FROM: 'CRM Marketing <marketing@crm.test>', MARKETING_COMPANY_NAME: 'Acme Edu' };
@@ -50,7 +29,7 @@ afterAll(async () => {
   await kafka.disconnect();
   await running.deps.connection.dropDatabase();
   await running.stop();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp.close();
 });
 
 const CONSENT = `mutation($c: ID!, $i: ContactConsentInput!) { setContactConsent(customerId: $c, input: $i) { channel optedIn address source changedBy } }`;
