@@ -134,12 +134,13 @@ describe('EventConsumer in batches against real Kafka', () => {
   });
 
   it('hands waiting events over in batches of at most maxBatch, each event once, in partition order', async () => {
-    await eventually(async () => batches.flat().length >= 120, 20_000);
+    const processed = connection.collection('processed_events');
+    // A batch is marked processed after its handler returns, so wait for the marks as well.
+    await eventually(async () => batches.flat().length >= 120 && (await processed.countDocuments({ groupId: 'batch-group' })) >= 120, 20_000);
     expect(batches.flat()).toHaveLength(120);
     expect(new Set(batches.flat()).size).toBe(120);
     expect(Math.max(...batches.map((b) => b.length))).toBeGreaterThan(1);
     expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(50);
-    const processed = connection.collection('processed_events');
     expect(await processed.countDocuments({ groupId: 'batch-group' })).toBe(120);
   });
 

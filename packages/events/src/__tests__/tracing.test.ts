@@ -56,8 +56,11 @@ describe('trace context through Kafka (real Kafka)', () => {
       await eventually(async () => handledIn[traced.id] && handledIn[untraced.id], 20_000);
       expect(traceOf(handledIn[traced.id])).toBe(requestTrace);
       expect(traceOf(handledIn[untraced.id])).not.toBe(requestTrace);
-      await telemetry.shutdown();
-      const consumerSpan = exporter.getFinishedSpans().find((s) => s.name === `${entity}.created process` && s.spanContext().traceId === requestTrace);
+      // The consumer's span ends after the handler returns (the event is marked processed first), so wait for it.
+      const consumerSpan = await eventually(async () => {
+        await telemetry.shutdown();
+        return exporter.getFinishedSpans().find((s) => s.name === `${entity}.created process` && s.spanContext().traceId === requestTrace);
+      }, 10_000);
       expect(consumerSpan?.attributes).toMatchObject({ 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.message.id': traced.id });
     } finally {
       await consumer.stop();
