@@ -84,7 +84,8 @@ export async function checkRestore(url: string, dir: string, summary: Record<str
 
 /** Loads a dump (checked with {@link checkRestore}) into empty databases; `rename` maps a dumped name to the target name. */
 export async function restoreDatabases(url: string, dir: string, summary: Record<string, DatabaseSummary>, rename: (name: string) => string = (n) => n): Promise<void> {
-  const client = await MongoClient.connect(url);
+  // As the services write (@crm/mongo): a restore reported done survives a failover right after it.
+  const client = await MongoClient.connect(url, { writeConcern: { w: 'majority', journal: true } });
   try {
     for (const [name, collections] of Object.entries(summary)) {
       const db = client.db(rename(name));
