@@ -97,11 +97,13 @@ export class OutboxRelay {
   private readonly scanSize: number;
   private readonly maxPollIntervalMs: number;
   private readonly leftOverAfterMs: number;
+  private publisher: EventPublisher;
   private nextPollMs: number;
   /** The next poll takes every pending document, however young (after start and pollSoon). */
   private nextPollTakesAll = true;
 
   constructor(private readonly options: OutboxRelayOptions) {
+    this.publisher = options.publisher;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.maxPollIntervalMs = Math.max(this.pollIntervalMs, options.maxPollIntervalMs ?? 30_000);
     this.nextPollMs = this.pollIntervalMs;
@@ -148,14 +150,14 @@ export class OutboxRelay {
     const doc = await model.collection.findOne({ _id: id as never }, { projection: { [OUTBOX_FIELD]: 1 } });
     const pending = (doc?.[OUTBOX_FIELD] ?? []) as CloudEvent[];
     if (pending.length === 0) return;
-    await this.options.publisher.publish(pending);
+    await this.publisher.publish(pending);
     // $pullAll, not $pull with a condition: FerretDB v1 ignores conditional $pull silently.
     await this.removing(model, id, () => model.collection.updateOne({ _id: id as never }, { $pullAll: { [OUTBOX_FIELD]: pending } } as never));
   }
 
   /** Publishes the events of these documents in one request, then removes exactly those from each. */
   private async publishBatch(model: AnyModel, free: Array<{ _id: unknown; [OUTBOX_FIELD]: CloudEvent[] }>): Promise<void> {
-    await this.options.publisher.publish(free.flatMap((doc) => doc[OUTBOX_FIELD]));
+    await this.publisher.publish(free.flatMap((doc) => doc[OUTBOX_FIELD]));
     // FerretDB v1 holds one pooled SQLite connection (100 per database) per statement of an
     // `update` command until the command ends: 100 statements in one command hang that database.
     const serialized = this.serializers.has(model.collection.collectionName);
@@ -222,6 +224,14 @@ export class OutboxRelay {
       }
     }
     return documents;
+  }
+
+  /**
+   * Puts a step between the stored events and Kafka (e.g. sealing personal fields). The step must not
+   * change the events it is given: the relay removes exactly what it stored. Call before `start`.
+   */
+  wrapPublisher(wrap: (publisher: EventPublisher) => EventPublisher): void {
+    this.publisher = wrap(this.publisher);
   }
 
   start(): void {
