@@ -2,7 +2,7 @@
  * The only module that imports kafkajs. Everything else speaks in CloudEvents and the small
  * interfaces below, so replacing the client (kafkajs is in maintenance mode upstream) touches this file.
  */
-import { Kafka, logLevel, type Admin, type Consumer, type Producer, type LogEntry, type KafkaMessage } from 'kafkajs';
+import kafkajs, { Kafka, logLevel, type Admin, type Consumer, type Producer, type LogEntry, type KafkaMessage } from 'kafkajs';
 import type { Logger } from '@crm/logger';
 import { CLOUDEVENTS_CONTENT_TYPE, DEFAULT_TOPIC_PREFIX, topicFor, type CloudEvent } from './envelope.js';
 
@@ -12,7 +12,38 @@ export interface KafkaOptions {
   logger: Logger;
   /** Namespace of every topic this client publishes to (`<prefix>.<entity>`). */
   topicPrefix?: string;
+  /** Copies of each partition of the topics this client creates; at most the brokers (default 1, production 3). */
+  replicationFactor?: number;
+  /**
+   * Replicas that must hold a message before a send (acks=all) succeeds, set on the topics this client
+   * creates (default 1, production 2); at most `replicationFactor`.
+   */
+  minInsyncReplicas?: number;
+  /** Partitions of the topics this client creates (default 3). */
+  numPartitions?: number;
 }
+
+/** How the topics a client creates are replicated; existing topics that differ are reported, not changed. */
+export interface TopicReplication {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
+/** Refuses settings Kafka would accept but not honour (it caps min ISR at the replica count since 3.7). */
+function replicationProblems({ replicationFactor, minInsyncReplicas, numPartitions }: TopicReplication & { numPartitions: number }): string[] {
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries({ replicationFactor, minInsyncReplicas, numPartitions })) {
+    if (!Number.isInteger(value) || value < 1) problems.push(`${name} must be a positive integer, not ${value}`);
+  }
+  if (problems.length === 0 && minInsyncReplicas > replicationFactor) {
+    problems.push(`minInsyncReplicas (${minInsyncReplicas}) must not exceed replicationFactor (${replicationFactor})`);
+  }
+  return problems;
+}
+
+const MIN_INSYNC_REPLICAS = 'min.insync.replicas';
+// Node's ESM loader finds only some of kafkajs' CommonJS exports by name; this one only on the default export.
+const { ConfigResourceTypes } = kafkajs;
 
 /** A message as delivered to a consumer; `commit()` commits its offset (manual commits only). */
 export interface DeliveredMessage {
@@ -53,12 +84,20 @@ export class KafkaClient {
   private producer: Producer | undefined;
   private admin: Admin | undefined;
   private readonly consumers = new Set<Consumer>();
+  /** Topics this client created or checked (or is doing so): sends create missing ones with our settings first. */
+  private readonly ensured = new Map<string, Promise<void>>();
   readonly logger: Logger;
   readonly topicPrefix: string;
+  readonly replication: TopicReplication;
+  readonly numPartitions: number;
 
-  constructor({ brokers, clientId, logger, topicPrefix = DEFAULT_TOPIC_PREFIX }: KafkaOptions) {
+  constructor({ brokers, clientId, logger, topicPrefix = DEFAULT_TOPIC_PREFIX, replicationFactor = 1, minInsyncReplicas = 1, numPartitions = 3 }: KafkaOptions) {
+    const problems = replicationProblems({ replicationFactor, minInsyncReplicas, numPartitions });
+    if (problems.length > 0) throw new Error(`Invalid Kafka topic settings: ${problems.join('; ')}`);
     this.logger = logger;
     this.topicPrefix = topicPrefix;
+    this.replication = { replicationFactor, minInsyncReplicas };
+    this.numPartitions = numPartitions;
     // kafkajs prints a one-time notice about its v2 partitioner change; ours keys every message.
     process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
     this.kafka = new Kafka({
@@ -86,24 +125,41 @@ export class KafkaClient {
   }
 
   /**
-   * Creates missing topics (existing ones are left alone) and returns once every partition of every
-   * topic has a leader. Several processes starting together create the same topics: the losers of
-   * that race see "already exists" at once, while the winner's partitions may still lack a leader
-   * ("This server does not host this topic-partition" for the next metadata request), so everyone waits.
+   * Creates missing topics with this client's replication factor, `min.insync.replicas` and
+   * partitions, and returns once every partition of every topic has a leader. Existing topics are
+   * left alone; one whose replication differs from ours is logged as a warning (changing it is an
+   * operator's decision: a reassignment moves data). Several processes starting together create the
+   * same topics: the losers of that race see "already exists" at once, while the winner's partitions
+   * may still lack a leader ("This server does not host this topic-partition" for the next metadata
+   * request), so everyone waits.
    */
-  async ensureTopics(topics: string[], numPartitions = 3, timeoutMs = 30_000): Promise<void> {
+  async ensureTopics(topics: string[], numPartitions = this.numPartitions, timeoutMs = 30_000): Promise<void> {
     const admin = await this.getAdmin();
     const wanted = [...new Set(topics)];
     const existing = new Set(await admin.listTopics());
     const missing = wanted.filter((topic) => !existing.has(topic));
-    // Not kafkajs' own `waitForLeaders`: its wait rejects a promise nobody awaits when the metadata
-    // answer is UNKNOWN_TOPIC_OR_PARTITION, which ended the process (seen when services start together).
-    if (missing.length > 0) await admin.createTopics({ waitForLeaders: false, topics: missing.map((topic) => ({ topic, numPartitions })) });
+    const { replicationFactor, minInsyncReplicas } = this.replication;
+    if (missing.length > 0) {
+      try {
+        // Not kafkajs' own `waitForLeaders`: its wait rejects a promise nobody awaits when the metadata
+        // answer is UNKNOWN_TOPIC_OR_PARTITION, which ended the process (seen when services start together).
+        await admin.createTopics({
+          waitForLeaders: false,
+          topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor, configEntries: [{ name: MIN_INSYNC_REPLICAS, value: String(minInsyncReplicas) }] })),
+        });
+      } catch (error) {
+        throw await this.explainCreateError(error, missing);
+      }
+    }
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
         const { topics: described } = await admin.fetchTopicMetadata({ topics: wanted });
-        if (described.length === wanted.length && described.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+        if (described.length === wanted.length && described.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) {
+          await this.warnAboutReplication(described.map((t) => ({ topic: t.name, replicationFactor: Math.min(...t.partitions.map((p) => p.replicas.length)) })));
+          for (const topic of wanted) if (!this.ensured.has(topic)) this.ensured.set(topic, Promise.resolve());
+          return;
+        }
       } catch (error) {
         if (Date.now() > deadline) throw error;
       }
@@ -112,7 +168,61 @@ export class KafkaClient {
     }
   }
 
-  /** True when a broker answers a metadata request. */
+  /** kafkajs reports a replication factor above the broker count only as "Replication-factor is invalid". */
+  private async explainCreateError(error: unknown, topics: string[]): Promise<unknown> {
+    const causes = (error as { errors?: Array<{ type?: string }> }).errors ?? [error as { type?: string }];
+    if (!causes.some((cause) => cause.type === 'INVALID_REPLICATION_FACTOR')) return error;
+    const brokers = await this.getAdmin()
+      .then((admin) => admin.describeCluster())
+      .then(({ brokers: list }) => String(list.length))
+      .catch(() => 'an unknown number of');
+    return new Error(
+      `Kafka refused to create ${topics.join(', ')}: replication factor ${this.replication.replicationFactor} needs as many brokers, the cluster has ${brokers} (KAFKA_REPLICATION_FACTOR)`,
+      { cause: error },
+    );
+  }
+
+  /** Logs each topic whose replication factor or `min.insync.replicas` differs from this client's. */
+  private async warnAboutReplication(found: Array<{ topic: string; replicationFactor: number }>): Promise<void> {
+    const wanted = this.replication;
+    let minIsr: Map<string, number>;
+    try {
+      const { resources } = await (await this.getAdmin()).describeConfigs({
+        includeSynonyms: false,
+        resources: found.map(({ topic }) => ({ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [MIN_INSYNC_REPLICAS] })),
+      });
+      minIsr = new Map(resources.map((r) => [r.resourceName, Number(r.configEntries.find((e) => e.configName === MIN_INSYNC_REPLICAS)?.configValue)]));
+    } catch (error) {
+      // Checking is advice; a broker that refuses to describe configs (ACLs) must not stop a service.
+      this.logger.warn({ err: error, topics: found.map((f) => f.topic) }, 'could not read min.insync.replicas of Kafka topics');
+      return;
+    }
+    for (const { topic, replicationFactor } of found) {
+      const current = { replicationFactor, minInsyncReplicas: minIsr.get(topic) ?? Number.NaN };
+      if (current.replicationFactor === wanted.replicationFactor && current.minInsyncReplicas === wanted.minInsyncReplicas) continue;
+      this.logger.warn(
+        { topic, found: current, wanted },
+        `Kafka topic ${topic} has replication factor ${current.replicationFactor} and min.insync.replicas ${current.minInsyncReplicas}, ` +
+          `wanted ${wanted.replicationFactor} and ${wanted.minInsyncReplicas}; left unchanged (see @crm/events README)`,
+      );
+    }
+  }
+
+  /** {@link ensureTopics} for the topics not yet ensured by this client, each once even under concurrent sends. */
+  private ensureOnce(topics: string[]): Promise<unknown> {
+    const unique = [...new Set(topics)];
+    const fresh = unique.filter((topic) => !this.ensured.has(topic));
+    if (fresh.length > 0) {
+      const pending = this.ensureTopics(fresh);
+      for (const topic of fresh) this.ensured.set(topic, pending);
+      // A failed attempt is tried again by the next send.
+      pending.catch(() => {
+        for (const topic of fresh) if (this.ensured.get(topic) === pending) this.ensured.delete(topic);
+      });
+    }
+    return Promise.all(unique.map((topic) => this.ensured.get(topic)));
+  }
+
   /**
    * Moves a consumer group back to the earliest offset of each topic, so its next start replays the
    * whole history (rebuilding a read model). Kafka refuses while the group has running members.
@@ -140,6 +250,7 @@ export class KafkaClient {
     );
   }
 
+  /** True when a broker answers a metadata request. */
   async ping(): Promise<boolean> {
     try {
       const admin = await this.getAdmin();
@@ -150,10 +261,16 @@ export class KafkaClient {
     }
   }
 
-  /** Sends messages and resolves only when every in-sync replica acknowledged them. */
+  /**
+   * Sends messages and resolves only when every in-sync replica (at least `min.insync.replicas`)
+   * acknowledged them. A topic not yet ensured is created first with our settings; the broker's own
+   * auto-creation would use its defaults instead.
+   */
   async send(messages: RawMessage[]): Promise<void> {
+    await this.ensureOnce(messages.map((message) => message.topic));
     if (!this.producer) {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      // Idempotent: a retried batch is written once (with acks=-1 and one request in flight, as kafkajs requires).
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
       await producer.connect();
       this.producer = producer;
     }
