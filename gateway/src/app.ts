@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
+import { Counter, Gauge } from 'prom-client';
 import { authenticate, authenticationError, TokenVerifier, type AuthUser } from '@crm/auth';
 import { AUDIT_RECORDED, KafkaClient, KafkaEventPublisher } from '@crm/events';
 import { createLogger, requestIdsFrom, type Logger } from '@crm/logger';
@@ -21,6 +21,7 @@ import { exportsRouter } from './exports.js';
 import { bodyErrorHandler, CallerRateLimiter, gatewayFormatError, limitRules, pageSizeCap, rejectNulCharacters } from './hardening.js';
 import { ideRouter } from './ide.js';
 import { SUBGRAPHS } from './subgraphs.js';
+import { SupergraphFile } from './supergraph-file.js';
 
 export const GATEWAY_SECRET_HEADER = 'x-crm-gateway-secret';
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../supergraph.graphql', import.meta.url));
@@ -82,9 +83,27 @@ export interface RunningGateway {
 export async function startGateway(env: GatewayEnv, options: { handleSignals?: boolean } = {}): Promise<RunningGateway> {
   const logger = createLogger({ service: 'gateway', level: env.LOG_LEVEL });
   const telemetry = startTelemetry({ service: 'gateway', ...(env.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT } : {}), scheduleDelayMs: env.OTEL_BSP_SCHEDULE_DELAY });
-  const supergraphSdl = readFileSync(env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH_PATH, 'utf8');
+  const metrics = new ServiceMetrics('gateway');
+  // Which supergraph each replica serves (a rollout shows as two hashes) and how reloads went.
+  const supergraphInfo = new Gauge({ name: 'crm_gateway_supergraph_info', help: 'The supergraph served (sha256 of the file), always 1', labelNames: ['hash'], registers: [metrics.registry] });
+  const supergraphReloads = new Counter({
+    name: 'crm_gateway_supergraph_reloads_total',
+    help: 'Changed supergraph files served (applied) or refused as invalid (rejected)',
+    labelNames: ['outcome'],
+    registers: [metrics.registry],
+  });
+  const supergraph = new SupergraphFile({
+    path: env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH_PATH,
+    pollMs: env.SUPERGRAPH_POLL_MS,
+    logger,
+    onReload: (outcome, served) => {
+      supergraphReloads.inc({ outcome });
+      supergraphInfo.reset();
+      supergraphInfo.set({ hash: served }, 1);
+    },
+  });
   const gateway = new ApolloGateway({
-    supergraphSdl,
+    supergraphSdl: supergraph.hook,
     buildService: ({ name }) => {
       const { url, secret } = subgraphSettings(env, name);
       return new SubgraphDataSource(url, secret);
@@ -94,7 +113,6 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
 
   const production = env.NODE_ENV === 'production';
   const limiter = new CallerRateLimiter(env.RATE_LIMIT_PER_MINUTE);
-  const metrics = new ServiceMetrics('gateway');
   const kafka = new KafkaClient({ brokers: env.KAFKA_BROKERS, clientId: env.KAFKA_CLIENT_ID, logger, topicPrefix: env.KAFKA_TOPIC_PREFIX });
   await kafka.ensureTopics([kafka.topicFor(AUDIT_RECORDED)]);
   const auditPublisher = new KafkaEventPublisher(kafka);
@@ -136,6 +154,7 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
     ],
   });
   await server.start();
+  supergraphInfo.set({ hash: supergraph.served }, 1);
   let accepting = true;
 
   app.disable('x-powered-by');
@@ -159,7 +178,7 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
       }),
     );
     const ready = Object.values(checks).every(Boolean);
-    res.status(ready ? 200 : 503).json({ ready, checks });
+    res.status(ready ? 200 : 503).json({ ready, checks, supergraph: supergraph.served });
   });
   app.use(exportsRouter({ env, verifier, logger }));
   app.use(

@@ -22,6 +22,8 @@ export const gatewayEnvSchema = z.object({
     .default('http://localhost:3000,http://127.0.0.1:3000')
     .transform((value) => value.split(',').map((o) => o.trim()).filter(Boolean)),
   SUPERGRAPH_PATH: z.string().optional(),
+  /** How often (ms) the gateway reads SUPERGRAPH_PATH again and serves a changed supergraph; 0: only at start. */
+  SUPERGRAPH_POLL_MS: z.coerce.number().int().min(0).default(10_000),
   /**
    * Which proxies in front may set X-Forwarded-For (Express "trust proxy"): a hop count (1 behind one
    * ingress), a comma list of addresses or subnets, or the default: loopback only. The client address
