@@ -49,8 +49,20 @@ export async function runSubgraph<TServices>(options: RunSubgraphOptions<TServic
   const { name, env } = options;
   const logger = createLogger({ service: name, level: env.LOG_LEVEL });
   const telemetry = startTelemetry({ service: name, ...(env.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT } : {}), scheduleDelayMs: env.OTEL_BSP_SCHEDULE_DELAY });
-  const connection = await connectMongo({ url: env.MONGO_URL, dbName: env.MONGO_DB });
-  const kafka = new KafkaClient({ brokers: env.KAFKA_BROKERS, clientId: env.KAFKA_CLIENT_ID ?? name, logger, topicPrefix: env.KAFKA_TOPIC_PREFIX });
+  const connection = await connectMongo({
+    url: env.MONGO_URL,
+    dbName: env.MONGO_DB,
+    writeConcern: { w: env.MONGO_WRITE_CONCERN, journal: env.MONGO_JOURNAL, ...(env.MONGO_WRITE_TIMEOUT_MS ? { wtimeoutMS: env.MONGO_WRITE_TIMEOUT_MS } : {}) },
+  });
+  const kafka = new KafkaClient({
+    brokers: env.KAFKA_BROKERS,
+    clientId: env.KAFKA_CLIENT_ID ?? name,
+    logger,
+    topicPrefix: env.KAFKA_TOPIC_PREFIX,
+    replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+    minInsyncReplicas: env.KAFKA_MIN_INSYNC_REPLICAS,
+    numPartitions: env.KAFKA_PARTITIONS,
+  });
   const relay = new OutboxRelay({ publisher: new KafkaEventPublisher(kafka), logger, pollIntervalMs: env.OUTBOX_POLL_MS });
   const deps: SubgraphDeps = { env, logger, connection, kafka, relay };
   const parts = await options.setup(deps);
