@@ -19,11 +19,26 @@ export function readSubgraphs(root: string): SubgraphSource[] {
   }));
 }
 
+/** Composes the supergraph, or lists every reason it cannot be (a subgraph's syntax, composition errors). */
+export function composeSubgraphs(subgraphs: SubgraphSource[]): { supergraphSdl: string; errors?: undefined } | { errors: string[] } {
+  const services = [];
+  const errors: string[] = [];
+  for (const { name, url, typeDefs } of subgraphs) {
+    try {
+      services.push({ name, url, typeDefs: parse(typeDefs) });
+    } catch (error) {
+      errors.push(`[${name}] ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (errors.length) return { errors };
+  const result = composeServices(services);
+  if (result.errors?.length || !result.supergraphSdl) return { errors: (result.errors ?? []).map((e) => e.message) };
+  return { supergraphSdl: `${result.supergraphSdl.trimEnd()}\n` };
+}
+
 /** Composes the supergraph; throws with every composition error listed. */
 export function composeSupergraph(subgraphs: SubgraphSource[]): string {
-  const result = composeServices(subgraphs.map(({ name, url, typeDefs }) => ({ name, url, typeDefs: parse(typeDefs) })));
-  if (result.errors?.length || !result.supergraphSdl) {
-    throw new Error(`Supergraph composition failed:\n${(result.errors ?? []).map((e) => `  - ${e.message}`).join('\n')}`);
-  }
-  return `${result.supergraphSdl.trimEnd()}\n`;
+  const result = composeSubgraphs(subgraphs);
+  if (result.errors) throw new Error(`Supergraph composition failed:\n${result.errors.map((e) => `  - ${e}`).join('\n')}`);
+  return result.supergraphSdl;
 }
