@@ -135,9 +135,21 @@ export class ServiceMetrics {
     return name;
   }
 
+  /** A request refused before it became an operation: no name, no latency, one error. */
+  private countRefused(code: string): void {
+    this.graphqlErrors.inc({ code });
+    this.operations.inc({ operation: 'invalid', type: 'unknown', outcome: 'error' });
+  }
+
   /** Apollo plugin: operations by name and outcome, their latency, and errors by code. */
   graphqlPlugin<TContext extends object>(): ApolloServerPlugin<TContext> {
     return {
+      // Refusals while building the context (not signed in, rate limited) never reach requestDidStart.
+      contextCreationDidFail: async ({ error }) => {
+        const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+        this.countRefused(typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
+      },
+      invalidRequestWasReceived: async () => this.countRefused('BAD_REQUEST'),
       requestDidStart: async () => {
         const started = performance.now();
         // An operation that never validated has no trustworthy name.
