@@ -150,6 +150,7 @@ describe.each(VALUE_SETS)('value set: $name', (set) => {
       expect(value('KAFKA_CLIENT_ID')).toBe(component);
       expect(value('KAFKA_REPLICATION_FACTOR')).toBe('3');
       expect(value('KAFKA_MIN_INSYNC_REPLICAS')).toBe('2');
+      expect(value('KAFKA_PARTITIONS')).toBe('3');
       expect(value('KEYCLOAK_URL')).toMatch(/^https?:\/\//);
       if (component === 'gateway') {
         expect(value('TRUST_PROXY')).toBe('1');

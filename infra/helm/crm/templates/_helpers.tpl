@@ -157,6 +157,7 @@ Non-secret environment of a component (its ConfigMap's data). (dict "root" $ "na
   "KAFKA_TOPIC_PREFIX" $v.kafka.topicPrefix
   "KAFKA_REPLICATION_FACTOR" (toString $v.kafka.replicationFactor)
   "KAFKA_MIN_INSYNC_REPLICAS" (toString $v.kafka.minInsyncReplicas)
+  "KAFKA_PARTITIONS" (toString $v.kafka.partitions)
   "KEYCLOAK_URL" $v.keycloak.url
   "KEYCLOAK_REALM" $v.keycloak.realm
   "KEYCLOAK_AUDIENCE" $v.keycloak.audience
@@ -177,6 +178,9 @@ Non-secret environment of a component (its ConfigMap's data). (dict "root" $ "na
 {{- $_ := set $env "MONGO_DB" $svc.mongoDb }}
 {{- $_ := set $env "MONGO_WRITE_CONCERN" (toString $v.mongodb.writeConcern) }}
 {{- $_ := set $env "MONGO_JOURNAL" (toString $v.mongodb.journal) }}
+{{- with $v.mongodb.writeTimeoutMs }}
+{{- $_ := set $env "MONGO_WRITE_TIMEOUT_MS" (toString .) }}
+{{- end }}
 {{- $_ := set $env "SHUTDOWN_GRACE_MS" (toString $v.shutdown.graceMs) }}
 {{- if has .name $v.personalData.services }}
 {{- $sources := list }}
