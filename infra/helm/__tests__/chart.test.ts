@@ -305,3 +305,15 @@ describe('older clusters', () => {
     expect(rolloutProblems(objects, ofKind<Deployment>(objects, 'Deployment'))).toEqual([]);
   });
 });
+
+describe('the handbook', () => {
+  it("lists the resource figures values.yaml sets (infra/README.md, 'Resource figures')", () => {
+    const values = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
+    const readme = readFileSync(join(REPO_ROOT, 'infra/README.md'), 'utf8');
+    for (const component of ['gateway', ...SUBGRAPHS.map((s) => s.name)]) {
+      const { requests, limits } = values.services[component].resources;
+      const row = new RegExp(`^\\| ${component} +\\|.*\\| ${requests.cpu} / ${requests.memory} +\\| ${limits.cpu} / ${limits.memory} +\\|$`, 'm');
+      expect(readme, component).toMatch(row);
+    }
+  });
+});
