@@ -74,6 +74,7 @@ export class ActivityService {
     });
     // Right to erasure (SYS-6): what was written about the person goes; type, times and actors stay.
     customers.onErase(async (customerId) => {
+      await this.relay.publishMatching(this.activities, { customerId });
       await this.activities.collection.updateMany({ customerId } as never, { $set: { subject: ERASED_TEXT, body: null } } as never);
       await this.timeline.eraseCustomer(customerId);
     });

@@ -32,6 +32,7 @@ export class FeedbackService {
   ) {
     // Erasure keeps ratings (product aggregates) and drops what the person wrote.
     customers.onErase(async (customerId) => {
+      await this.relay.publishMatching(this.feedback, { customerId });
       await this.feedback.collection.updateMany({ customerId } as never, { $set: { comment: null, feature: null } } as never);
     });
   }
