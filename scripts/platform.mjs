@@ -122,9 +122,22 @@ export async function startPlatform({ root, infra, ephemeral = false, logDir, lo
   try {
     const gatewayEnv = {};
     const subgraphs = {};
+    // Chosen before any service starts (each needs the owners' addresses); a port the OS hands out
+    // twice in a row is asked for again, so no two services of this run share one.
+    const ports = {};
+    for (const service of SERVICES) {
+      let port = service.port;
+      while (ephemeral && (port === service.port || Object.values(ports).includes(port))) port = await freePort();
+      ports[service.name] = port;
+    }
+    // Consumers fetch the keys of customers' and leads' sealed personal fields from their owners.
+    const personalData = {
+      PERSONAL_DATA_SECRET: process.env.PERSONAL_DATA_SECRET ?? randomBytes(24).toString('base64url'),
+      PERSONAL_DATA_KEY_SOURCES: `customer=http://127.0.0.1:${ports.customers},lead=http://127.0.0.1:${ports.sales}`,
+    };
     await Promise.all(
       SERVICES.map(async (service) => {
-        const port = ephemeral ? await freePort() : service.port;
+        const port = ports[service.name];
         const secret = randomBytes(24).toString('base64url');
         const url = `http://127.0.0.1:${port}`;
         const child = launch(service.name, service.dir, {
@@ -133,6 +146,7 @@ export async function startPlatform({ root, infra, ephemeral = false, logDir, lo
           KAFKA_CLIENT_ID: `${service.name}${runId}`,
           ...(ephemeral ? { KAFKA_TOPIC_PREFIX: `e2e${runId}` } : {}),
           GATEWAY_SECRET: secret,
+          ...personalData,
           ...(service.name === 'analytics' && ephemeral ? { ANALYTICS_GROUP_PREFIX: `analytics${runId}` } : {}),
           ...(service.name === 'customers' ? customerKeys(root, ephemeral) : {}),
           // The demo realm's crm-admin client (infra/keycloak/crm-realm.json); production sets its own.
@@ -152,7 +166,7 @@ export async function startPlatform({ root, infra, ephemeral = false, logDir, lo
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
     await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway, timeoutMs);
     const topicPrefix = ephemeral ? `e2e${runId}` : (process.env.KAFKA_TOPIC_PREFIX ?? 'crm');
-    return { gatewayUrl, subgraphs, topicPrefix, pids: Object.fromEntries(children.map(({ name, child }) => [name, child.pid])), stop };
+    return { gatewayUrl, subgraphs, topicPrefix, personalDataSecret: personalData.PERSONAL_DATA_SECRET, pids: Object.fromEntries(children.map(({ name, child }) => [name, child.pid])), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -13,6 +13,8 @@ export interface Platform {
   subgraphs: Record<string, { url: string; secret: string; db: string }>;
   /** Namespace of this run's Kafka topics. */
   topicPrefix: string;
+  /** What services present to fetch personal-data keys from their owners (@crm/personal-data). */
+  personalDataSecret: string;
   stop: () => Promise<Record<string, number | string | null>>;
 }
 

@@ -154,6 +154,8 @@ export function subgraphTestEnv(infra: TestInfra, service: string): Record<strin
     KEYCLOAK_URL: infra.keycloakUrl,
     KEYCLOAK_REALM: infra.realm,
     GATEWAY_SECRET: randomBytes(24).toString('base64url'),
+    // For the services that seal or open personal data in events (@crm/personal-data).
+    PERSONAL_DATA_SECRET: randomBytes(24).toString('base64url'),
     OUTBOX_POLL_MS: '200',
   };
 }

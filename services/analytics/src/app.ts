@@ -8,6 +8,7 @@ import type { AnalyticsEnv } from './env.js';
 import { customerStatsResolvers } from './modules/customer-stats/customer-stats.resolvers.js';
 import { CustomerStatsService } from './modules/customer-stats/customer-stats.service.js';
 import { createCustomerConsumer } from './modules/customer-value/customer-value.consumer.js';
+import { PersonalDataOpener } from '@crm/personal-data';
 import { customerValueJob } from './modules/customer-value/customer-value.job.js';
 import { customerValueModels } from './modules/customer-value/customer-value.model.js';
 import { customerValueResolvers } from './modules/customer-value/customer-value.resolvers.js';
@@ -59,7 +60,7 @@ export async function startAnalytics(env: AnalyticsEnv, options: { handleSignals
       const slotMs = env.ANALYTICS_JOB_INTERVAL_MS || 60_000;
       scheduler = new Scheduler([customerValueJob(customerValues, claims, slotMs), patternsJob(patterns, claims, slotMs)], { intervalMs: env.ANALYTICS_JOB_INTERVAL_MS, logger });
       const consumers = [
-        createCustomerConsumer(factory, values),
+        createCustomerConsumer(factory, values, new PersonalDataOpener({ sources: env.PERSONAL_DATA_KEY_SOURCES, secret: env.PERSONAL_DATA_SECRET, logger })),
         createSalesConsumer(factory, sales, connection, env.ANALYTICS_TIME_ZONES),
         createTicketConsumer(factory, tickets),
         createFunnelConsumer(factory, funnel),

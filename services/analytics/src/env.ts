@@ -1,9 +1,11 @@
 import { serviceEnvSchema, z } from '@crm/env';
+import { personalDataEnv } from '@crm/personal-data';
 import { isTimeZone } from './modules/read-model/zoned-time.js';
 
 export const analyticsEnvSchema = serviceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4005),
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('crm_analytics'),
+  ...personalDataEnv,
   /** Consumer groups are `<prefix>.<read model>`; a new prefix builds fresh read models from the topics' history. */
   ANALYTICS_GROUP_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).default('analytics'),
   /** Reports sum one currency at a time; this is the default, and the currency of RFM and lifetime value. */

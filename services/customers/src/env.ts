@@ -1,4 +1,5 @@
 import { serviceEnvSchema, z } from '@crm/env';
+import { personalDataEnv } from '@crm/personal-data';
 
 const key32 = z
   .string()
@@ -20,5 +21,6 @@ export const customersEnvSchema = serviceEnvSchema.extend({
     .refine((keys) => keys.every((k) => Buffer.from(k, 'base64').length === 32), 'comma-separated 32-byte keys, base64'),
   /** HMAC key of the identity-number blind index (exact lookups, duplicate detection). */
   CUSTOMER_PII_HASH_KEY: key32,
+  ...personalDataEnv,
 });
 export type CustomersEnv = z.infer<typeof customersEnvSchema>;

@@ -33,6 +33,7 @@ import { competitorModels } from './modules/competitor/competitor.model.js';
 import { competitorResolvers } from './modules/competitor/competitor.resolvers.js';
 import { CompetitorService } from './modules/competitor/competitor.service.js';
 import { createCustomerProfileConsumer } from './modules/customer-profile/customer-profile.consumer.js';
+import { PersonalDataOpener } from '@crm/personal-data';
 import { customerProfileModels } from './modules/customer-profile/customer-profile.model.js';
 import { CustomerProfiles } from './modules/customer-profile/customer-profile.service.js';
 import { marketingErasers } from './modules/customer-profile/customer-erasure.js';
@@ -97,7 +98,7 @@ export async function startMarketing(env: MarketingEnv, options: { handleSignals
         resolvers: mergeResolvers(campaignResolvers, surveyResolvers, segmentResolvers, channelResolvers, competitorResolvers, referralResolvers, consentResolvers, messageResolvers, careResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
         outboxModels: [campaigns, surveyRecords.surveys, surveyRecords.responses, segmentRecords.segments, segmentRecords.memberships, channelRecords, competitorRecords.competitors, referralRecords.referrals, consentRecords, messageRecords, carePlans],
         consumers: [
-          createCustomerProfileConsumer({ client: kafka, connection, profiles: customerProfiles, onChanged: (customerIds) => segments.reevaluate(customerIds), logger }),
+          createCustomerProfileConsumer({ client: kafka, connection, profiles: customerProfiles, onChanged: (customerIds) => segments.reevaluate(customerIds), logger, personalData: new PersonalDataOpener({ sources: env.PERSONAL_DATA_KEY_SOURCES, secret: env.PERSONAL_DATA_SECRET, logger }) }),
           createCompetitorConsumer({ client: kafka, connection, competitors, logger }),
           createCampaignAttributionConsumer({ client: kafka, connection, campaigns: campaignService, logger }),
           createReferralConsumer({ client: kafka, connection, referrals, logger }),

@@ -1,8 +1,10 @@
 import { serviceEnvSchema, z } from '@crm/env';
+import { personalDataEnv } from '@crm/personal-data';
 
 export const marketingEnvSchema = serviceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4004),
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('crm_marketing'),
+  ...personalDataEnv,
   /** The SMTP server email goes out through (e.g. smtp://user:pass@mail.example.com:587); without it, email sends fail as unconfigured. */
   SMTP_URL: z.string().regex(/^smtps?:\/\/\S+$/, 'smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().min(3).default('CRM Platform <marketing@crm.local>'),

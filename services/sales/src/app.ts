@@ -1,4 +1,5 @@
 import { SafeIntScalar } from '@crm/money';
+import { personalDataKeysRouter, SealingPublisher, SubjectKeyStore } from '@crm/personal-data';
 import { DateScalar, DateTimeScalar, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
 import type { SalesEnv } from './env.js';
 import type { SalesServices } from './context.js';
@@ -46,12 +47,16 @@ export const typeDefs = loadSchema(new URL('..', import.meta.url));
 /** Starts the sales subgraph; used by `main.ts` and by the integration tests. */
 export async function startSales(env: SalesEnv, options: { handleSignals?: boolean } = {}) {
   let scheduler: Scheduler | undefined;
+  let personalKeys!: SubjectKeyStore;
   const running = await runSubgraph<SalesServices>({
     name: SERVICE_NAME,
     env,
     typeDefs,
     handleSignals: options.handleSignals ?? false,
     setup: ({ connection, relay, logger, kafka }) => {
+      // SYS-6: a lead's name, company, contact and notes leave for Kafka sealed with the lead's own key.
+      personalKeys = new SubjectKeyStore(connection);
+      relay.wrapPublisher((publisher) => new SealingPublisher(publisher, personalKeys, ['lead']));
       const products = productModel(connection);
       const productService = new ProductService(products, relay);
       relay.register(products, { serializer: productService.serial });
@@ -95,7 +100,13 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
         .register('contracts', (from, to) => contractService.repointCustomer(from, to))
         .register('orders', (from, to) => orderService.repointCustomer(from, to))
         .register('expenses', (from, to) => expenseService.repointCustomer(from, to));
-      // customer.erased (SYS-6): each module erases what it holds about the person.
+      // customer.erased (SYS-6): the person's leads' keys go first (their events in Kafka become
+      // unreadable), then each module erases what it holds about the person.
+      customerLinks.registerErasure('lead-keys', async (customerId) => {
+        const ofPerson = await leads.find({ customerId: customerId.toLowerCase() }, { _id: 1 }).lean<Array<{ _id: { toHexString(): string } }>>().exec();
+        for (const lead of ofPerson) await personalKeys.shred('lead', lead._id.toHexString());
+        return ofPerson.length;
+      });
       for (const [module, erase] of Object.entries(salesErasers({ leads, opportunities, quotes, contracts, orders, expenses }))) customerLinks.registerErasure(module, erase);
       return {
         services: { products: productService, stock, expenses: expenseService, productImports, quotes: quoteService, contracts: contractService, orders: orderService, leads: leadService, opportunities: opportunityService, pipeline, forecast: new ForecastService(opportunityService, pipeline), customerLinks },
@@ -105,6 +116,8 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
       };
     },
   });
+  // The other services' consumers fetch leads' keys here (not through the gateway).
+  running.server.app.use(personalDataKeysRouter({ store: personalKeys, entities: ['lead'], secret: env.PERSONAL_DATA_SECRET, logger: running.deps.logger }));
   // The scheduler runs in every replica (its jobs claim each change once) and stops before the rest.
   const salesScheduler = scheduler!;
   salesScheduler.start();

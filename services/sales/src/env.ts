@@ -1,8 +1,10 @@
 import { serviceEnvSchema, z } from '@crm/env';
+import { personalDataEnv } from '@crm/personal-data';
 
 export const salesEnvSchema = serviceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4002),
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('crm_sales'),
+  ...personalDataEnv,
   // Quotes, contracts, orders (SAL-4..6).
   /** Order total (minor units) from which a manager approves: `1000000` for every currency, or `CNY=1000000,USD=150000,*=1000000`. */
   ORDER_APPROVAL_THRESHOLD_MINOR: z

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PoisonEventError, type CloudEvent, type EventConsumer } from '@crm/events';
 import { isDuplicateKey } from '@crm/mongo';
+import type { PersonalDataOpener } from '@crm/personal-data';
 import type { ReadModelConsumerFactory } from '../read-model/read-model.consumers.js';
 import type { CustomerFactRecord, CustomerValueModels } from './customer-value.model.js';
 
@@ -85,6 +86,16 @@ export async function applyCustomerEvent(models: CustomerValueModels, event: Clo
   }
 }
 
-export function createCustomerConsumer(factory: ReadModelConsumerFactory, models: CustomerValueModels): EventConsumer {
-  return factory.create('customers', ['customer'], CUSTOMER_EVENT_TYPES, (event) => applyCustomerEvent(models, event));
+/** `personalData` opens the customer's sealed name, organization and address (keys from the customers service). */
+export function createCustomerConsumer(factory: ReadModelConsumerFactory, models: CustomerValueModels, personalData: PersonalDataOpener): EventConsumer {
+  return factory.create(
+    'customers',
+    ['customer'],
+    CUSTOMER_EVENT_TYPES,
+    personalData.handler(async (event) => {
+      // A reader keeps keys for a minute; an erased person's goes at once.
+      if (event.type === 'customer.erased') personalData.forget('customer', event.subject);
+      await applyCustomerEvent(models, event);
+    }),
+  );
 }

@@ -339,25 +339,22 @@ export class CustomerService {
     // retry runs everything again.
     for (const hook of this.eraseHooks) await hook(id);
     const now = new Date();
-    const changes: Partial<CustomerRecord> = {
-      name: ERASED_NAME,
-      gender: null,
-      birthday: null,
-      email: null,
-      phones: [],
-      identity: null,
-      address: null,
-      organization: null,
-      source: null,
-      tags: [],
-      notes: null,
-      portalUserId: null,
-      searchKeys: [],
-      nameSortKey: '',
-      erasedAt: now,
-      erasedBy: user.id,
-    };
+    const changes = erasedFields(now, user.id);
+    // The records merged into this one were the same person; they stay (deleted) for their ids only.
+    for (const mergedId of (await this.mergedInto(id)).slice(1)) {
+      await this.customers.collection.updateOne({ _id: new Types.ObjectId(mergedId) } as never, { $set: changes } as never);
+    }
     return this.commit(current, changes, (next) => customerErased(next, user.id, current.portalUserId ?? null));
+  }
+
+  /** This customer's id and those of every record merged into it, directly or through earlier merges. */
+  async mergedInto(id: string): Promise<string[]> {
+    const ids = [id];
+    for (let i = 0; i < ids.length && ids.length < 1000; i += 1) {
+      const record = await this.customers.findOne({ _id: new Types.ObjectId(ids[i]) }, { mergedFrom: 1 }).lean<Pick<CustomerRecord, 'mergedFrom'>>().exec();
+      for (const merged of record?.mergedFrom ?? []) if (OBJECT_ID.test(merged) && !ids.includes(merged)) ids.push(merged);
+    }
+    return ids;
   }
 
   /** Moves identity numbers sealed under a previous key to the current one (key rotation); no event: nothing a consumer sees changes. */
@@ -530,6 +527,28 @@ export class CustomerService {
   onErase(hook: (customerId: string) => Promise<void>): void {
     this.eraseHooks.push(hook);
   }
+}
+
+/** What erasure leaves of a person's record: ids, stage, level, owner and times. */
+function erasedFields(now: Date, erasedBy: string): Partial<CustomerRecord> {
+  return {
+    name: ERASED_NAME,
+    gender: null,
+    birthday: null,
+    email: null,
+    phones: [],
+    identity: null,
+    address: null,
+    organization: null,
+    source: null,
+    tags: [],
+    notes: null,
+    portalUserId: null,
+    searchKeys: [],
+    nameSortKey: '',
+    erasedAt: now,
+    erasedBy,
+  };
 }
 
 export const MERGEABLE_FIELDS = ['name', 'gender', 'birthday', 'email', 'identity', 'address', 'organization', 'organizationId', 'source', 'level', 'lifecycleStage', 'notes'] as const;

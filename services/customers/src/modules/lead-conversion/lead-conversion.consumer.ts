@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { Role, type AuthUser } from '@crm/auth';
 import { EventConsumer, MongoProcessedEvents, PoisonEventError, type CloudEvent, type KafkaClient } from '@crm/events';
 import type { Logger } from '@crm/logger';
+import type { PersonalDataOpener } from '@crm/personal-data';
 import type { Connection } from '@crm/mongo';
 import type { CustomerService } from '../customer/customer.service.js';
 
@@ -79,7 +80,7 @@ export async function applyLeadConverted(event: CloudEvent, customers: CustomerS
 }
 
 /** Consumes `lead.converted` (topic `<prefix>.lead`); deduplicated by event id, poison events to the DLQ. */
-export function createLeadConversionConsumer(options: { client: KafkaClient; connection: Connection; customers: CustomerService; logger: Logger; groupId?: string }): EventConsumer {
+export function createLeadConversionConsumer(options: { client: KafkaClient; connection: Connection; customers: CustomerService; logger: Logger; personalData: PersonalDataOpener; groupId?: string }): EventConsumer {
   const groupId = options.groupId ?? leadConversionGroupId(options.client.topicPrefix);
   const logger = options.logger.child({ consumer: groupId });
   return new EventConsumer({
@@ -89,8 +90,9 @@ export function createLeadConversionConsumer(options: { client: KafkaClient; con
     types: [LEAD_CONVERTED],
     processed: new MongoProcessedEvents(options.connection, groupId),
     logger,
-    handle: async (event) => {
+    // The lead's name and contact arrive sealed with the lead's key (kept by sales).
+    handle: options.personalData.handler(async (event) => {
       await applyLeadConverted(event, options.customers, logger);
-    },
+    }),
   });
 }

@@ -1,5 +1,6 @@
 import { EventConsumer, MongoProcessedEvents, type CloudEvent, type KafkaClient } from '@crm/events';
 import type { Logger } from '@crm/logger';
+import type { PersonalDataOpener } from '@crm/personal-data';
 import type { Connection } from 'mongoose';
 import { CUSTOMER_PROFILE_CUSTOMER_EVENTS, CUSTOMER_PROFILE_ORDER_EVENTS, CUSTOMER_PROFILE_TICKET_EVENTS, type CustomerProfiles } from './customer-profile.service.js';
 
@@ -16,6 +17,8 @@ export function createCustomerProfileConsumer(options: {
   profiles: CustomerProfiles;
   onChanged: (customerIds: string[], event: CloudEvent) => Promise<void>;
   logger: Logger;
+  /** Opens the customer's sealed name, birthday and address (keys from the customers service). */
+  personalData: PersonalDataOpener;
   groupId?: string;
 }): EventConsumer {
   const groupId = options.groupId ?? customerProfileGroupId(options.client.topicPrefix);
@@ -26,9 +29,11 @@ export function createCustomerProfileConsumer(options: {
     types: [...CUSTOMER_PROFILE_CUSTOMER_EVENTS, ...CUSTOMER_PROFILE_ORDER_EVENTS, ...CUSTOMER_PROFILE_TICKET_EVENTS],
     processed: new MongoProcessedEvents(options.connection, groupId),
     logger: options.logger.child({ consumer: groupId }),
-    handle: async (event) => {
+    handle: options.personalData.handler(async (event) => {
+      // A reader keeps keys for a minute; an erased person's goes at once.
+      if (event.type === 'customer.erased') options.personalData.forget('customer', event.subject);
       const changed = await options.profiles.apply(event);
       if (changed.length) await options.onChanged(changed, event);
-    },
+    }),
   });
 }

@@ -1,4 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@crm/logger';
+import type { CloudEvent } from '@crm/events';
+import { PersonalDataOpener } from '@crm/personal-data';
 import { eventually, login, testInfra, watchTopic } from '@crm/testing';
 import { startTestCustomers } from './helpers.js';
 
@@ -98,5 +101,37 @@ describe('eraseCustomer', () => {
     const again = await call('mutation($id: ID!) { eraseCustomer(id: $id, reason: "again, by mistake") { version } }', { id }, admin!);
     expect(again.data!.eraseCustomer.version).toBe(before);
     expect(watcher.seen.filter((e) => e.event?.subject === id && e.event.type === 'customer.erased')).toHaveLength(1);
+  });
+});
+
+describe('erasure and the copies in Kafka (crypto-shredding)', () => {
+  it('never puts the personal fields on Kafka in the clear, and erasing the survivor of a merge makes both people\'s events unreadable and erases the merged record', async () => {
+    const create = async (name: string, city: string) => {
+      const created = await call('mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }', { input: { name, birthday: '1979-11-02', address: { country: 'CN', city } } }, rep!);
+      expect(created.errors).toBeUndefined();
+      return created.data!.createCustomer.id as string;
+    };
+    const [survivor, mergedAway] = [await create('诸葛明远', '成都'), await create('诸葛明远二', '绵阳')];
+    const merged = await call('mutation($s: ID!, $m: ID!) { mergeCustomers(survivorId: $s, mergedId: $m) { id } }', { s: survivor, m: mergedAway }, rep!);
+    expect(merged.errors).toBeUndefined();
+    const sealedOf = async (subject: string) => (await watcher.find((e) => e.subject === subject && e.type === 'customer.created', 20_000)).event as unknown as CloudEvent;
+    const copies = [await sealedOf(survivor), await sealedOf(mergedAway)];
+    for (const copy of copies) {
+      for (const value of ['诸葛明远', '成都', '绵阳', '1979-11-02']) expect(JSON.stringify(copy)).not.toContain(value);
+      expect(copy.data).toMatchObject({ lifecycleStage: 'LEAD', sealed: { fields: expect.arrayContaining(['name', 'birthday', 'city']) } });
+    }
+    // Other services open them with keys from this service, as long as the person exists.
+    const reader = () =>
+      new PersonalDataOpener({ sources: { customer: running.url.replace(/\/graphql$/, '') }, secret: rawEnv.PERSONAL_DATA_SECRET!, logger: createLogger({ service: 't', level: 'silent' }), retryForMs: 2000 });
+    expect((await reader().openAll(copies)).map((e) => (e.data as { name: string; city: string }).name + (e.data as { city: string }).city)).toEqual(['诸葛明远成都', '诸葛明远二绵阳']);
+
+    expect((await call('mutation($id: ID!) { eraseCustomer(id: $id, reason: "PIPL request") { id } }', { id: survivor }, admin!)).errors).toBeUndefined();
+    expect((await reader().openAll(copies)).map((e) => e.data)).toEqual(copies.map((c) => expect.objectContaining({ customerId: c.subject, name: 'Erased customer', birthday: null, city: null })));
+    const keys = running.deps.connection.collection('personal_data_keys');
+    expect(await keys.countDocuments({ _id: { $in: [`customer:${survivor}`, `customer:${mergedAway}`] } as never, key: null })).toBe(2);
+    // The merged-away record (kept, deleted, for its id) is erased as well.
+    const leftover = await running.deps.connection.collection('customers').findOne({ _id: new (await import('mongoose')).Types.ObjectId(mergedAway) });
+    expect(leftover).toMatchObject({ name: 'Erased customer', birthday: null, address: null, mergedInto: survivor });
+    expect(leftover!.erasedAt).toBeTruthy();
   });
 });

@@ -3,7 +3,7 @@ import { login, testInfra, watchTopic } from '@crm/testing';
 import { startTestCustomers } from './helpers.js';
 
 const infra = await testInfra();
-const { running, rawEnv, call } = await startTestCustomers(infra);
+const { running, rawEnv, call, opened } = await startTestCustomers(infra);
 const users = ['sales.rep', 'sales.rep2', 'sales.manager', 'marketer', 'analyst', 'customer', 'admin', 'service.agent'] as const;
 const tokens = Object.fromEntries(await Promise.all(users.map(async (u) => [u, await login(infra, u)] as const))) as Record<(typeof users)[number], string>;
 const watcher = await watchTopic(infra, `${rawEnv.KAFKA_TOPIC_PREFIX}.customer`);
@@ -73,7 +73,10 @@ describe('customer profile (CUS-1) and sensitive data (CUS-7)', () => {
   it('publishes customer.created without contact details or the identity number', async () => {
     const { event, key } = await watcher.find((e) => e.subject === zhang.id && e.type === 'customer.created');
     expect(key).toBe(zhang.id);
-    expect(event.data).toMatchObject({ customerId: zhang.id, name: '张三', country: 'CN', department: 'sales', version: 1 });
+    // The name and address travel sealed with the person's own key (SYS-6); opened, they are the customer's.
+    expect(event.data).toMatchObject({ customerId: zhang.id, department: 'sales', version: 1, sealed: { fields: expect.arrayContaining(['name', 'country']) } });
+    expect(JSON.stringify(event)).not.toContain('张三');
+    expect((await opened(event)).data).toMatchObject({ customerId: zhang.id, name: '张三', country: 'CN', department: 'sales', version: 1 });
     const payload = JSON.stringify(event);
     for (const secret of ['11010519491231002X', '002X', 'zhang.san@example.cn', '13800138000']) expect(payload).not.toContain(secret);
   });

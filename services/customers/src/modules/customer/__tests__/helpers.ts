@@ -1,3 +1,6 @@
+import type { CloudEvent } from '@crm/events';
+import { createLogger } from '@crm/logger';
+import { PersonalDataOpener } from '@crm/personal-data';
 import { randomBytes } from 'node:crypto';
 import { parseEnv } from '@crm/env';
 import { gatewayHeaders, graphql, subgraphTestEnv, type TestInfra } from '@crm/testing';
@@ -15,5 +18,8 @@ export async function startTestCustomers(infra: TestInfra) {
   // `null` means: send no token / no secret.
   const call = <T = Record<string, any>>(query: string, variables: Record<string, unknown>, token: string | null, secret: string | null = rawEnv.GATEWAY_SECRET!) =>
     graphql<T>(running.url, query, variables, gatewayHeaders(token ?? undefined, secret ?? undefined));
-  return { running, rawEnv, call };
+  // customer.* events reach Kafka with their personal fields sealed; other services open them with keys from here.
+  const keys = new PersonalDataOpener({ sources: { customer: running.url.replace(/\/graphql$/, '') }, secret: rawEnv.PERSONAL_DATA_SECRET!, logger: createLogger({ service: 'customers-test', level: 'silent' }) });
+  const opened = async <T extends { data: unknown }>(event: T): Promise<T> => (await keys.openAll([event as unknown as CloudEvent]))[0] as unknown as T;
+  return { running, rawEnv, call, opened };
 }

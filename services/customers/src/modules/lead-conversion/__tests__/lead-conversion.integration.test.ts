@@ -8,7 +8,7 @@ import { startTestCustomers } from '../../customer/__tests__/helpers.js';
 import { leadConversionGroupId } from '../lead-conversion.consumer.js';
 
 const infra = await testInfra();
-const { running, rawEnv, call } = await startTestCustomers(infra);
+const { running, rawEnv, call, opened } = await startTestCustomers(infra);
 const prefix = rawEnv.KAFKA_TOPIC_PREFIX!;
 const token = await login(infra, 'sales.rep');
 const managerToken = await login(infra, 'sales.manager');
@@ -65,7 +65,7 @@ describe('customers from converted leads (lead.converted)', () => {
     const customerId = derived(leadId);
     await sales.publish([leadConverted(leadId)]);
     const { event } = await customerEvents.find((e) => e.subject === customerId && e.type === 'customer.created', 15_000);
-    expect(event.data).toMatchObject({ customerId, name: '赵敏', organization: '同济大学', lifecycleStage: 'PROSPECT', source: 'REFERRAL', ownerId: repId, department: 'sales' });
+    expect((await opened(event)).data).toMatchObject({ customerId, name: '赵敏', organization: '同济大学', lifecycleStage: 'PROSPECT', source: 'REFERRAL', ownerId: repId, department: 'sales' });
 
     // The lead's owner sees it as their own customer.
     const read = await call(`query($id: ID!) { customer(id: $id) { id name email phones { number } organization source notes lifecycleStage ownerId department } }`, { id: customerId }, token);

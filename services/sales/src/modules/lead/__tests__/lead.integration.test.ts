@@ -5,7 +5,7 @@ import { cny, distinctTypes, fieldsOf, someId, startSalesKit, type User } from '
 import { customerIdForLead, opportunityIdForLead } from '../lead.service.js';
 
 const kit = await startSalesKit(['lead', 'opportunity']);
-const { call, db, idOf } = kit;
+const { call, db, idOf, opened } = kit;
 const leadEvents = kit.watchers.lead!;
 const opportunityEvents = kit.watchers.opportunity!;
 const leads = () => db.collection('leads');
@@ -65,9 +65,12 @@ describe('leads (SAL-2)', () => {
     });
     const { key, event } = await leadEvents.find((e) => e.subject === lead.id && e.type === 'lead.created');
     expect(key).toBe(lead.id);
-    expect(event).toMatchObject({ source: '/crm/sales', data: { leadId: lead.id, name: '王芳', company: '复旦大学', source: 'CAMPAIGN', campaignCode: 'SPRING-26', status: 'NEW', ownerId: idOf('sales.rep'), version: 1 } });
+    // The name and company travel sealed with the lead's own key (SYS-6); opened, they are the lead's.
+    expect(event.data).toMatchObject({ leadId: lead.id, source: 'CAMPAIGN', status: 'NEW', sealed: { fields: ['name', 'company'] } });
+    for (const value of ['王芳', '复旦大学']) expect(JSON.stringify(event)).not.toContain(value);
+    expect(await opened(event)).toMatchObject({ source: '/crm/sales', data: { leadId: lead.id, name: '王芳', company: '复旦大学', source: 'CAMPAIGN', campaignCode: 'SPRING-26', status: 'NEW', ownerId: idOf('sales.rep'), version: 1 } });
     // Contact details stay in this service except in lead.converted.
-    expect(JSON.stringify(event.data)).not.toContain('13800138000');
+    expect(JSON.stringify((await opened(event)).data)).not.toContain('13800138000');
     await eventually(async () => ((await leads().findOne({ name: '王芳' }))?.pendingEvents ?? [1]).length === 0);
   });
 
@@ -151,7 +154,8 @@ describe('leads (SAL-2)', () => {
     });
 
     const { event } = await leadEvents.find((e) => e.subject === lead.id && e.type === 'lead.converted');
-    expect(event.data).toMatchObject({
+    expect(JSON.stringify(event)).not.toContain('zhao.min@example.cn');
+    expect((await opened(event)).data).toMatchObject({
       leadId: lead.id,
       status: 'CONVERTED',
       customerId,
@@ -220,7 +224,7 @@ describe('leads (SAL-2)', () => {
     expect(result.errors).toBeUndefined();
     expect(result.data!.convertLead).toMatchObject({ customerId: existing, newCustomer: false, opportunity: null, lead: { status: 'CONVERTED', customerId: existing, opportunityId: null } });
     const { event } = await leadEvents.find((e) => e.subject === lead.id && e.type === 'lead.converted');
-    expect(event.data).toMatchObject({ customerId: existing, newCustomer: false, contact: null, opportunityId: null });
+    expect((await opened(event)).data).toMatchObject({ customerId: existing, newCustomer: false, contact: null, opportunityId: null });
   });
 
   it('shows reps their own and their teams\' leads, managers their department\'s, admins and analysts all; only owners change them', async () => {

@@ -1,3 +1,6 @@
+import type { CloudEvent } from '@crm/events';
+import { createLogger } from '@crm/logger';
+import { PersonalDataOpener } from '@crm/personal-data';
 import { parseEnv } from '@crm/env';
 import { gatewayHeaders, graphql, login, subgraphTestEnv, testInfra, watchTopic, type TestInfra } from '@crm/testing';
 import { startSales } from '../../../app.js';
@@ -28,7 +31,10 @@ export async function startSalesKit(topics: string[] = []) {
     await db.dropDatabase();
     await running.stop();
   };
-  return { infra, rawEnv, running, tokens, idOf, prefix, watchers, call, db, stop };
+  // Lead events reach Kafka with their personal fields sealed; other services open them with keys from here.
+  const leadKeys = new PersonalDataOpener({ sources: { lead: running.url.replace(/\/graphql$/, '') }, secret: rawEnv.PERSONAL_DATA_SECRET!, logger: createLogger({ service: 'sales-kit', level: 'silent' }) });
+  const opened = async <T extends { data: unknown }>(event: T): Promise<T> => (await leadKeys.openAll([event as unknown as CloudEvent]))[0] as unknown as T;
+  return { infra, rawEnv, running, tokens, idOf, prefix, watchers, call, db, opened, stop };
 }
 
 /** The field paths of the first error's `extensions.fields`, sorted. */
