@@ -285,6 +285,11 @@ describe('rolling on change', () => {
 });
 
 describe('refused values', () => {
+  it('refuses a misspelt or unknown value (values.schema.json) instead of ignoring it', () => {
+    expect(renderError({ set: ['services.sales.enabeld=false'] })).toContain("at '/services/sales': additional properties 'enabeld' not allowed");
+    expect(renderError({ set: ['networkPolicy.kafka.ports[0]=none'] })).toContain('/networkPolicy/kafka/ports/0');
+  });
+
   it('refuses a secret-looking name in plain env', () => {
     expect(renderError({ set: ['services.sales.env.MONGO_URL=mongodb://u:p@h/db'] })).toContain('services.sales.env.MONGO_URL looks secret');
   });
