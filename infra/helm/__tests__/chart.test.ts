@@ -259,6 +259,15 @@ describe('disabling a service', () => {
   });
 });
 
+describe('Prometheus Operator scraping', () => {
+  it('makes one ServiceMonitor per component that keeps our service label (the dashboard groups by it)', () => {
+    const { objects } = render({ set: ['metrics.serviceMonitor.enabled=true'] });
+    const monitors = objects.filter((o) => o.kind === 'ServiceMonitor') as Array<K8sObject & { spec: { endpoints: Array<{ port: string; path: string; honorLabels?: boolean }> } }>;
+    expect(monitors.map(componentOf).sort()).toEqual([...ALL].sort());
+    for (const monitor of monitors) expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics', honorLabels: true })]);
+  });
+});
+
 describe('rolling on change', () => {
   const gatewayOf = (objects: K8sObject[]) => ofKind<Deployment>(objects, 'Deployment').find((d) => componentOf(d) === 'gateway')!;
 
