@@ -5,6 +5,8 @@ import { PERSONAL_FIELDS, type PersonalEntity } from './contract.js';
 export const personalDataEnv = {
   /** Shared by the services of one installation: presented when a consumer asks an owner for keys. */
   PERSONAL_DATA_SECRET: z.string().min(24, 'at least 24 characters'),
+  /** During a rotation, owners (customers, sales) accept the replaced secret too (infra/README.md). */
+  PERSONAL_DATA_SECRET_PREVIOUS: z.string().min(24, 'at least 24 characters').optional(),
   /** `entity=baseURL` pairs, comma-separated: where each entity's keys are kept (its owning service). */
   PERSONAL_DATA_KEY_SOURCES: z
     .string()

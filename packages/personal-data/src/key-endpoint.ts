@@ -8,10 +8,10 @@ export const KEYS_PATH = '/internal/personal-data-keys';
 export const INTERNAL_SECRET_HEADER = 'x-crm-internal-secret';
 export const MAX_SUBJECTS_PER_REQUEST = 500;
 
-function secretMatches(expected: Buffer, given: unknown): boolean {
+function secretMatches(accepted: Buffer[], given: unknown): boolean {
   if (typeof given !== 'string') return false;
   const candidate = Buffer.from(given);
-  return candidate.length === expected.length && timingSafeEqual(candidate, expected);
+  return accepted.some((expected) => candidate.length === expected.length && timingSafeEqual(candidate, expected));
 }
 
 /**
@@ -19,8 +19,9 @@ function secretMatches(expected: Buffer, given: unknown): boolean {
  * the owner hands its people's keys to the platform's other services (consumers of its events), who
  * present the shared internal secret. Never creates a key; null means erased. Not behind the gateway.
  */
-export function personalDataKeysRouter(options: { store: SubjectKeyStore; entities: readonly PersonalEntity[]; secret: string; logger: Logger }): Router {
-  const secret = Buffer.from(options.secret);
+export function personalDataKeysRouter(options: { store: SubjectKeyStore; entities: readonly PersonalEntity[]; secret: string; previousSecret?: string | undefined; logger: Logger }): Router {
+  // The replaced secret stays accepted while the readers move to the new one (a rotation).
+  const secret = [options.secret, options.previousSecret].filter((s): s is string => Boolean(s)).map((s) => Buffer.from(s));
   const router = express.Router();
   router.post(KEYS_PATH, express.json({ limit: '100kb' }), async (req, res) => {
     if (!secretMatches(secret, req.headers[INTERNAL_SECRET_HEADER])) {

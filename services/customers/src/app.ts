@@ -79,7 +79,7 @@ export async function startCustomers(env: CustomersEnv, options: { handleSignals
   const verifier = new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE });
   running.server.app.get(EXPORT_PATH, customerExportHandler({ customers: running.services.customers, verifier, gatewaySecret: env.GATEWAY_SECRET, logger: running.deps.logger }));
   // The other services' consumers fetch customers' keys here (not through the gateway).
-  running.server.app.use(personalDataKeysRouter({ store: personalKeys, entities: ['customer'], secret: env.PERSONAL_DATA_SECRET, logger: running.deps.logger }));
+  running.server.app.use(personalDataKeysRouter({ store: personalKeys, entities: ['customer'], secret: env.PERSONAL_DATA_SECRET, previousSecret: env.PERSONAL_DATA_SECRET_PREVIOUS, logger: running.deps.logger }));
   const stopSubgraph = running.stop;
   // Import jobs stop after their current batch (left QUEUED for a later run) before Mongo closes.
   const stop = async () => {

@@ -117,7 +117,7 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
     },
   });
   // The other services' consumers fetch leads' keys here (not through the gateway).
-  running.server.app.use(personalDataKeysRouter({ store: personalKeys, entities: ['lead'], secret: env.PERSONAL_DATA_SECRET, logger: running.deps.logger }));
+  running.server.app.use(personalDataKeysRouter({ store: personalKeys, entities: ['lead'], secret: env.PERSONAL_DATA_SECRET, previousSecret: env.PERSONAL_DATA_SECRET_PREVIOUS, logger: running.deps.logger }));
   // The scheduler runs in every replica (its jobs claim each change once) and stops before the rest.
   const salesScheduler = scheduler!;
   salesScheduler.start();

@@ -10,17 +10,18 @@
 
 {{/*
 Secret keys each component reads (secretKeyRef), beside MONGO_URL which every subgraph reads.
-Optional ones are referenced with optional: true.
+Optional ones are referenced with optional: true (the _PREVIOUS ones hold a replaced secret during a
+rotation: infra/README.md, Rotate secrets).
 */}}
 {{- define "crm.secretKeys" -}}
 {
   "gateway": {"required": [], "optional": []},
-  "customers": {"required": ["GATEWAY_SECRET", "CUSTOMER_PII_KEY", "CUSTOMER_PII_HASH_KEY"], "optional": ["CUSTOMER_PII_PREVIOUS_KEYS"]},
-  "sales": {"required": ["GATEWAY_SECRET"], "optional": []},
-  "service-desk": {"required": ["GATEWAY_SECRET"], "optional": []},
-  "marketing": {"required": ["GATEWAY_SECRET"], "optional": ["SMTP_URL"]},
-  "analytics": {"required": ["GATEWAY_SECRET"], "optional": []},
-  "admin": {"required": ["GATEWAY_SECRET", "KEYCLOAK_ADMIN_CLIENT_SECRET"], "optional": []}
+  "customers": {"required": ["GATEWAY_SECRET", "CUSTOMER_PII_KEY", "CUSTOMER_PII_HASH_KEY"], "optional": ["GATEWAY_SECRET_PREVIOUS", "CUSTOMER_PII_PREVIOUS_KEYS", "PERSONAL_DATA_SECRET_PREVIOUS"]},
+  "sales": {"required": ["GATEWAY_SECRET"], "optional": ["GATEWAY_SECRET_PREVIOUS", "PERSONAL_DATA_SECRET_PREVIOUS"]},
+  "service-desk": {"required": ["GATEWAY_SECRET"], "optional": ["GATEWAY_SECRET_PREVIOUS"]},
+  "marketing": {"required": ["GATEWAY_SECRET"], "optional": ["GATEWAY_SECRET_PREVIOUS", "SMTP_URL"]},
+  "analytics": {"required": ["GATEWAY_SECRET"], "optional": ["GATEWAY_SECRET_PREVIOUS"]},
+  "admin": {"required": ["GATEWAY_SECRET", "KEYCLOAK_ADMIN_CLIENT_SECRET"], "optional": ["GATEWAY_SECRET_PREVIOUS"]}
 }
 {{- end }}
 

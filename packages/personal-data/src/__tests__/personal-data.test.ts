@@ -113,6 +113,17 @@ describe('personal data in events (crypto-shredding, real Kafka and Mongo)', () 
     expect(await (await post({ entity: 'lead', subjects: ['x'] }, secret)).json()).toMatchObject({ error: 'BAD_USER_INPUT', field: 'entity' });
     expect(await (await post({ entity: 'customer', subjects: [] }, secret)).json()).toMatchObject({ error: 'BAD_USER_INPUT', field: 'subjects' });
     expect(await (await post({ entity: 'customer', subjects: ['never-sealed'] }, secret)).json()).toEqual({ keys: { 'never-sealed': null } });
+    // During a rotation the owner takes the replaced secret as well, and only those two.
+    const rotating = express().use(personalDataKeysRouter({ store, entities: ['customer'], secret: `${secret}-new`, previousSecret: secret, logger }));
+    const rotatingServer = http.createServer(rotating);
+    await new Promise<void>((resolve) => rotatingServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(rotatingServer.address() as AddressInfo).port}/internal/personal-data-keys`;
+      const ask = (key: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-crm-internal-secret': key }, body: JSON.stringify({ entity: 'customer', subjects: ['x'] }) });
+      expect([(await ask(secret)).status, (await ask(`${secret}-new`)).status, (await ask(`${secret}-old`)).status]).toEqual([200, 200, 403]);
+    } finally {
+      await new Promise((resolve) => rotatingServer.close(resolve));
+    }
     // A reader with the wrong secret fails at once (no retrying a refusal).
     const wrong = new PersonalDataOpener({ sources: { customer: ownerUrl }, secret: 'not-the-secret-at-all-000000', logger, retryForMs: 60_000 });
     const onWire = { ...customerEvent('abc'), data: { customerId: 'abc', sealed: { fields: ['name'], value: null } } };
