@@ -133,6 +133,9 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
     // Automatic persisted queries would let any caller fill the gateway's cache; clients send documents.
     persistedQueries: false,
     allowBatchedHttpRequests: false,
+    // Our own SIGTERM handler stops everything (Kafka, traces too) and exits 0; Apollo's would stop only
+    // itself and then re-raise the signal, killing the process before that and with a signal's status.
+    stopOnTerminationSignals: false,
     parseOptions: { maxTokens: env.GRAPHQL_MAX_TOKENS },
     validationRules: limitRules({
       maxDepth: env.GRAPHQL_MAX_DEPTH,

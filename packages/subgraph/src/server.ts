@@ -84,6 +84,9 @@ export class SubgraphServer<TServices> {
     this.apollo = new ApolloServer<RequestContext<TServices>>({
       schema: buildSubgraphSchema([{ typeDefs, resolvers }]),
       formatError: createFormatError(logger),
+      // runSubgraph's SIGTERM handler stops consumers, flushes the outbox, closes Kafka and Mongo, then
+      // exits 0; Apollo's own would stop only the server and re-raise the signal, killing the process first.
+      stopOnTerminationSignals: false,
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }),
         ApolloServerPluginLandingPageDisabled(),
