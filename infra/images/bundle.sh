@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Bundles one workspace package for its container image: builds it with its workspace dependencies,
 # deploys it with production dependencies only, and keeps what it runs.
-#   bash infra/images/bundle.sh <package name> <outdir>      e.g. @crm/sales-service /out
+#   bash infra/images/bundle.sh [--no-build] <package name> <outdir>      e.g. @crm/sales-service /out
+# --no-build: the caller has just built the package and its workspace dependencies (turbo did).
 # Every Dockerfile runs this (infra/images/dockerfiles.mjs); so do the tests, where there is no Docker.
 # The bundle starts with `node dist/main.js` from <outdir> and writes nothing into it.
 set -euo pipefail
 
+build=1
+if [ "${1:-}" = --no-build ]; then
+  build=0
+  shift
+fi
 if [ $# -ne 2 ]; then
-  echo "usage: $0 <package name> <outdir>" >&2
+  echo "usage: $0 [--no-build] <package name> <outdir>" >&2
   exit 2
 fi
 package="$1"
@@ -22,8 +28,10 @@ if [ -e "$out" ] && [ -n "$(ls -A "$out")" ]; then
   exit 2
 fi
 
-crm_log "build $package and its workspace dependencies"
-pnpm exec turbo run build --filter="$package..." --output-logs=errors-only
+if [ "$build" = 1 ]; then
+  crm_log "build $package and its workspace dependencies"
+  pnpm exec turbo run build --filter="$package..." --output-logs=errors-only
+fi
 
 staging="$(mktemp -d)"
 trap 'rm -rf "$staging"' EXIT

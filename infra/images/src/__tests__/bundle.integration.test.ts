@@ -25,10 +25,15 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+// Under `pnpm test`, turbo has built both packages and their dependencies before this task (they are
+// devDependencies here), and a nested turbo would rewrite every dist in place on its cache hits while
+// other packages' tests read them. Run on its own, the test bundles with the build step too.
+const buildFlag = process.env.TURBO_HASH ? ['--no-build'] : [];
+
 async function bundle(pkg: string): Promise<string> {
   const out = join(work, pkg.replace(/^@crm\//, ''));
   try {
-    await run('bash', [bundleScript, pkg, out], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
+    await run('bash', [bundleScript, ...buildFlag, pkg, out], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(`bundle.sh ${pkg} failed:\n${stdout ?? ''}\n${stderr ?? ''}`, { cause: error });
