@@ -48,7 +48,7 @@ FROM \${NODE_IMAGE} AS build
 ENV CI=1 COREPACK_ENABLE_DOWNLOAD_PROMPT=0 TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 WORKDIR /repo
 # pnpm through Node's corepack, at the version of package.json's packageManager (the generator copies it).
-RUN corepack enable pnpm && corepack prepare pnpm@${pnpmVersion(root)} --activate
+RUN corepack enable pnpm && corepack install --global pnpm@${pnpmVersion(root)}
 # Every package of the lockfile into the store; these layers change only with the lockfile.
 COPY pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
 RUN pnpm fetch

@@ -62,6 +62,6 @@ describe('Dockerfiles', () => {
     expect(nodeImage()).toBe(`node:${nvmrc.split('.').slice(0, 2).join('.')}-bookworm-slim`);
     const { packageManager } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
     expect(`pnpm@${pnpmVersion()}`).toBe(packageManager);
-    expect(renderDockerfile(IMAGES[0]!)).toContain(`corepack prepare pnpm@${pnpmVersion()} --activate`);
+    expect(renderDockerfile(IMAGES[0]!)).toContain(`corepack install --global pnpm@${pnpmVersion()}`);
   });
 });
