@@ -113,7 +113,15 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
 
   const production = env.NODE_ENV === 'production';
   const limiter = new CallerRateLimiter(env.RATE_LIMIT_PER_MINUTE);
-  const kafka = new KafkaClient({ brokers: env.KAFKA_BROKERS, clientId: env.KAFKA_CLIENT_ID, logger, topicPrefix: env.KAFKA_TOPIC_PREFIX });
+  const kafka = new KafkaClient({
+    brokers: env.KAFKA_BROKERS,
+    clientId: env.KAFKA_CLIENT_ID,
+    logger,
+    topicPrefix: env.KAFKA_TOPIC_PREFIX,
+    replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+    minInsyncReplicas: env.KAFKA_MIN_INSYNC_REPLICAS,
+    numPartitions: env.KAFKA_PARTITIONS,
+  });
   await kafka.ensureTopics([kafka.topicFor(AUDIT_RECORDED)]);
   const auditPublisher = new KafkaEventPublisher(kafka);
 

@@ -1,4 +1,4 @@
-import { z } from '@crm/env';
+import { kafkaTopicEnvShape, z } from '@crm/env';
 import { envStem, SUBGRAPHS } from './subgraphs.js';
 
 const subgraphVariables = Object.fromEntries(
@@ -39,6 +39,8 @@ export const gatewayEnvSchema = z.object({
     .min(1)
     .transform((value) => value.split(',').map((b) => b.trim()).filter(Boolean)),
   KAFKA_CLIENT_ID: z.string().min(1).default('gateway'),
+  /** Replication, min in-sync replicas and partitions of the audit topic, as for the services. */
+  ...kafkaTopicEnvShape,
   /** OTLP/HTTP collector for traces; unset: traces flow to the subgraphs but are not exported. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().positive().default(2000),

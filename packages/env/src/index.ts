@@ -136,6 +136,8 @@ export const serviceEnvSchema = z.object({
   KEYCLOAK_REALM: z.string().min(1).default('crm'),
   KEYCLOAK_AUDIENCE: z.string().min(1).default('crm-api'),
   GATEWAY_SECRET: z.string().min(24, 'at least 24 characters'),
+  /** During a rotation, the replaced secret, still accepted until the gateway sends the new one (infra/README.md). */
+  GATEWAY_SECRET_PREVIOUS: z.string().min(24, 'at least 24 characters').optional(),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(1000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
   /** OTLP/HTTP collector for traces (e.g. http://otel-collector:4318); unset: traces flow but are not exported. */

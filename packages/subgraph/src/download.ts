@@ -6,10 +6,15 @@ import { requestIdsFrom, type Logger } from '@crm/logger';
 
 export const GATEWAY_SECRET_HEADER = 'x-crm-gateway-secret';
 
-/** Constant-time comparison of the gateway's shared secret with a request header. */
-export function gatewaySecretMatches(expected: Buffer, given: string | string[] | undefined): boolean {
+/** Constant-time comparison of the gateway's shared secret (or, during a rotation, either of two) with a request header. */
+export function gatewaySecretMatches(accepted: Buffer | readonly Buffer[], given: string | string[] | undefined): boolean {
   const value = Buffer.from(Array.isArray(given) ? (given[0] ?? '') : (given ?? ''));
-  return value.length === expected.length && timingSafeEqual(value, expected);
+  return (Array.isArray(accepted) ? accepted : [accepted as Buffer]).some((expected) => value.length === expected.length && timingSafeEqual(value, expected));
+}
+
+/** The secrets a subgraph accepts: the current one and, while it is being replaced, the previous one. */
+export function acceptedGatewaySecrets(secret: string | readonly string[]): Buffer[] {
+  return (typeof secret === 'string' ? [secret] : secret).filter(Boolean).map((s) => Buffer.from(s));
 }
 
 const HTTP_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 };
@@ -36,8 +41,8 @@ export interface Download {
 
 export interface DownloadRouteOptions {
   verifier: TokenVerifier;
-  /** The secret only the gateway sends (`x-crm-gateway-secret`), as for `/graphql`. */
-  gatewaySecret: string;
+  /** The secret only the gateway sends (`x-crm-gateway-secret`), as for `/graphql` (current and previous during a rotation). */
+  gatewaySecret: string | readonly string[];
   logger: Logger;
 }
 
@@ -48,7 +53,7 @@ export interface DownloadRouteOptions {
  * the headers went out can only break the transfer.
  */
 export function downloadRoute(options: DownloadRouteOptions, prepare: (req: IncomingMessage, user: AuthUser, log: Logger) => Promise<Download>) {
-  const secret = Buffer.from(options.gatewaySecret);
+  const secret = acceptedGatewaySecrets(options.gatewaySecret);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!gatewaySecretMatches(secret, req.headers[GATEWAY_SECRET_HEADER])) return sendJson(res, 403, 'This subgraph only answers the gateway', 'FORBIDDEN', 'GATEWAY_SECRET_MISMATCH');
     const ids = requestIdsFrom(req.headers);

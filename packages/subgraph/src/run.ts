@@ -79,7 +79,7 @@ export async function runSubgraph<TServices>(options: RunSubgraphOptions<TServic
     services: parts.services,
     logger,
     verifier: new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE }),
-    gatewaySecret: env.GATEWAY_SECRET,
+    gatewaySecret: gatewaySecretsOf(env),
     readiness: [
       { name: 'mongo', check: () => pingMongo(connection) },
       { name: 'kafka', check: () => kafka.ping() },
@@ -126,4 +126,9 @@ export async function runSubgraph<TServices>(options: RunSubgraphOptions<TServic
   }
 
   return { url, services: parts.services, deps, server, stop };
+}
+
+/** The gateway secrets a subgraph accepts: GATEWAY_SECRET, and GATEWAY_SECRET_PREVIOUS while it is being replaced. */
+export function gatewaySecretsOf(env: Pick<ServiceEnv, 'GATEWAY_SECRET' | 'GATEWAY_SECRET_PREVIOUS'>): string[] {
+  return [env.GATEWAY_SECRET, env.GATEWAY_SECRET_PREVIOUS].filter((s): s is string => Boolean(s));
 }

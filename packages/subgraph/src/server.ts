@@ -14,7 +14,7 @@ import { ServiceMetrics } from '@crm/metrics';
 import { nameActiveSpan, serverSpans } from '@crm/telemetry';
 import { createFormatError } from './errors.js';
 import { readSubgraphSdl } from './sdl.js';
-import { GATEWAY_SECRET_HEADER, gatewaySecretMatches } from './download.js';
+import { acceptedGatewaySecrets, GATEWAY_SECRET_HEADER, gatewaySecretMatches } from './download.js';
 
 
 /** What every resolver receives. Services add their facades through `TServices`. */
@@ -39,8 +39,8 @@ export interface SubgraphServerOptions<TServices> {
   services: TServices;
   logger: Logger;
   verifier: TokenVerifier;
-  /** Shared secret only the gateway knows; requests without it are refused. */
-  gatewaySecret: string;
+  /** Shared secret only the gateway knows (during a rotation, the new and the previous); requests without it are refused. */
+  gatewaySecret: string | readonly string[];
   readiness: ReadinessCheck[];
 }
 
@@ -114,7 +114,7 @@ export class SubgraphServer<TServices> {
 
   async listen(port: number, host = '127.0.0.1'): Promise<string> {
     const { logger, verifier, services } = this.options;
-    const secret = Buffer.from(this.options.gatewaySecret);
+    const secret = acceptedGatewaySecrets(this.options.gatewaySecret);
     await this.apollo.start();
 
     this.app.disable('x-powered-by');

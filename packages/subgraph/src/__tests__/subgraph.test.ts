@@ -12,6 +12,7 @@ import { DateScalar, DateTimeScalar } from '../scalars.js';
 import { connectionOf, selectsField } from '../connection.js';
 import { parse, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { SubgraphServer } from '../server.js';
+import { gatewaySecretsOf } from '../run.js';
 
 const WidgetException = defineException<'WIDGET_GONE'>('WidgetException', { WIDGET_GONE: 'NOT_FOUND' });
 
@@ -109,6 +110,31 @@ describe('SubgraphServer (real Keycloak)', async () => {
     const result = await graphql(url, '{ whoami }', {}, gatewayHeaders(token, `${secret}x`));
     expect(result.status).toBe(403);
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'GATEWAY_SECRET_MISMATCH' });
+  });
+
+  it('during a secret rotation answers the gateway with the new or the previous secret, and nothing else', async () => {
+    const [current, previous] = [randomBytes(24).toString('base64url'), randomBytes(24).toString('base64url')];
+    const rotating = new SubgraphServer({
+      name: 'rotating',
+      typeDefs: gql`
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+        type Query { ping: String! }
+      `,
+      resolvers: { Query: { ping: () => 'pong' } },
+      services: {},
+      logger: createLogger({ service: 'rotating', level: 'silent' }),
+      verifier: new TokenVerifier({ keycloakUrl: infra.keycloakUrl, realm: infra.realm, audience: 'crm-api' }),
+      gatewaySecret: gatewaySecretsOf({ GATEWAY_SECRET: current, GATEWAY_SECRET_PREVIOUS: previous }),
+      readiness: [],
+    });
+    const rotatingUrl = await rotating.listen(0);
+    try {
+      const statuses = await Promise.all([current, previous, secret].map(async (key) => (await graphql(rotatingUrl, '{ ping }', {}, gatewayHeaders(token, key))).status));
+      expect(statuses).toEqual([200, 200, 403]);
+    } finally {
+      await rotating.close();
+    }
+    expect(gatewaySecretsOf({ GATEWAY_SECRET: current, GATEWAY_SECRET_PREVIOUS: undefined })).toEqual([current]);
   });
 
   it('answers 401 UNAUTHENTICATED without a valid token', async () => {

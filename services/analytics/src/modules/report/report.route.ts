@@ -15,7 +15,7 @@ export const REPORT_ROUTE = '/reports/:file';
 export interface ReportRouteOptions {
   services: AnalyticsServices;
   verifier: TokenVerifier;
-  gatewaySecret: string;
+  gatewaySecret: string | readonly string[];
   logger: Logger;
 }
 

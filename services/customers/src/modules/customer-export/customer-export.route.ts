@@ -13,7 +13,7 @@ export interface CustomerExportRouteOptions {
   customers: CustomerService;
   verifier: TokenVerifier;
   /** The secret only the gateway sends (`x-crm-gateway-secret`), as for `/graphql`. */
-  gatewaySecret: string;
+  gatewaySecret: string | readonly string[];
   logger: Logger;
 }
 
