@@ -1,12 +1,7 @@
-import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { ApolloServer } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
-import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceMetrics } from '../index.js';
+import { probeServer } from './probe-server.js';
 import { dashboardProblems, expressionProblems, exportedSeries, type ExportedSeries } from './dashboard-check.js';
 
 const dashboardFile = new URL('../../../../infra/grafana/crm-overview.json', import.meta.url);
@@ -21,18 +16,8 @@ const dashboard = JSON.parse(readFileSync(dashboardFile, 'utf8')) as {
 const metrics = new ServiceMetrics('dashboard-probe');
 metrics.watchConsumerLag(async () => [{ group: 'g', topic: 'crm.order', lag: 1 }]);
 metrics.watchOutboxBacklog(async () => [{ aggregate: 'orders', pending: 1 }]);
-const apollo = new ApolloServer({
-  typeDefs: 'type Query { ok: Int, fails: Int }',
-  resolvers: { Query: { ok: () => 1, fails: () => { throw new GraphQLError('no', { extensions: { code: 'FORBIDDEN' } }); } } },
-  plugins: [metrics.graphqlPlugin()],
-});
-await apollo.start();
-const app = express();
-app.use(metrics.httpMiddleware());
-app.use('/graphql', express.json(), expressMiddleware(apollo));
-const server = http.createServer(app);
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const probe = await probeServer(metrics);
+const base = probe.base;
 let series: ExportedSeries;
 
 beforeAll(async () => {
@@ -42,10 +27,7 @@ beforeAll(async () => {
   series = await exportedSeries(metrics.registry);
 });
 
-afterAll(async () => {
-  await apollo.stop();
-  server.close();
-});
+afterAll(() => probe.stop());
 
 describe('infra/grafana/crm-overview.json', () => {
   it('reads only metrics and labels a real ServiceMetrics registry exports', () => {

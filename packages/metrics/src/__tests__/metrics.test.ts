@@ -1,11 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { ApolloServer } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
-import { GraphQLError } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ServiceMetrics } from '../index.js';
+import { probeServer, sample } from './probe-server.js';
 
 const metrics = new ServiceMetrics('probe', { maxOperationNames: 2 });
 let lagCalls = 0;
@@ -18,32 +13,12 @@ metrics.watchConsumerLag(async () => {
 });
 metrics.watchOutboxBacklog(async () => [{ aggregate: 'orders', pending: 3 }]);
 
-const apollo = new ApolloServer({
-  typeDefs: 'type Query { ok: Int, fails: Int }',
-  resolvers: { Query: { ok: () => 1, fails: () => { throw new GraphQLError('no', { extensions: { code: 'FORBIDDEN' } }); } } },
-  plugins: [metrics.graphqlPlugin()],
-});
-await apollo.start();
-const app = express();
-app.use(metrics.httpMiddleware());
-app.get('/metrics', metrics.handler());
-app.use('/graphql', express.json(), expressMiddleware(apollo));
-const server = http.createServer(app);
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-afterAll(async () => {
-  await apollo.stop();
-  server.close();
-});
+const probe = await probeServer(metrics);
+const base = probe.base;
+afterAll(() => probe.stop());
 
 const post = (body: object) => fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const scrape = async () => (await fetch(`${base}/metrics`)).text();
-/** The sample of `name` whose labels include all of `labels` (label order in the text is not fixed). */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const found = text.split('\n').find((l) => l.startsWith(`${name}{`) && wanted.every((pair) => l.includes(pair)));
-  return found === undefined ? undefined : Number(found.slice(found.lastIndexOf(' ') + 1));
-}
 
 describe('ServiceMetrics (real Apollo and Express)', () => {
   it('counts requests, operations and errors by code, with latency histograms', async () => {

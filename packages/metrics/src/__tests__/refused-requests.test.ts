@@ -1,48 +1,23 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { ApolloServer } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
 import { GraphQLError } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ServiceMetrics } from '../index.js';
+import { probeServer, sample } from './probe-server.js';
 
 // The gateway signs callers in and spends their rate budget while building the context: those
 // refusals end the request before Apollo starts an operation.
 const metrics = new ServiceMetrics('refusals');
-const apollo = new ApolloServer<{ caller: string }>({ typeDefs: 'type Query { ok: Int }', resolvers: { Query: { ok: () => 1 } }, plugins: [metrics.graphqlPlugin()] });
-await apollo.start();
-const app = express();
-app.use(metrics.httpMiddleware());
-app.use(
-  '/graphql',
-  express.json(),
-  expressMiddleware(apollo, {
-    context: async ({ req }) => {
-      const caller = req.headers['x-caller'];
-      if (caller === 'anonymous') throw new GraphQLError('Sign in', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-      if (caller === 'greedy') throw new GraphQLError('Slow down', { extensions: { code: 'RATE_LIMITED', http: { status: 429 } } });
-      if (caller === 'broken') throw new Error('directory unreachable');
-      return { caller: String(caller) };
-    },
-  }),
-);
-const server = http.createServer(app);
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-afterAll(async () => {
-  await apollo.stop();
-  server.close();
+const probe = await probeServer<{ caller: string }>(metrics, async ({ req }) => {
+  const caller = req.headers['x-caller'];
+  if (caller === 'anonymous') throw new GraphQLError('Sign in', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  if (caller === 'greedy') throw new GraphQLError('Slow down', { extensions: { code: 'RATE_LIMITED', http: { status: 429 } } });
+  if (caller === 'broken') throw new Error('directory unreachable');
+  return { caller: String(caller) };
 });
+const base = probe.base;
+afterAll(() => probe.stop());
 
 const post = (caller: string, body: string = JSON.stringify({ query: '{ ok }' })) =>
   fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-caller': caller }, body });
-
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const found = text.split('\n').find((l) => l.startsWith(`${name}{`) && wanted.every((pair) => l.includes(pair)));
-  return found === undefined ? undefined : Number(found.slice(found.lastIndexOf(' ') + 1));
-}
 
 describe('requests refused before an operation starts (real Apollo and Express)', () => {
   it('count their error code and an errored operation, beside the HTTP status', async () => {
