@@ -3,19 +3,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVICES } from '../../scripts/platform.mjs';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Each image: the workspace package it runs, its folder (where its Dockerfile lives) and its port. */
-export const IMAGES = [
-  { name: '@crm/gateway', dir: 'gateway', port: 4000 },
-  { name: '@crm/customers-service', dir: 'services/customers', port: 4001 },
-  { name: '@crm/sales-service', dir: 'services/sales', port: 4002 },
-  { name: '@crm/service-desk-service', dir: 'services/service-desk', port: 4003 },
-  { name: '@crm/marketing-service', dir: 'services/marketing', port: 4004 },
-  { name: '@crm/analytics-service', dir: 'services/analytics', port: 4005 },
-  { name: '@crm/admin-service', dir: 'services/admin', port: 4006 },
-];
+/**
+ * Each image: the workspace package it runs, its folder (where its Dockerfile lives) and its port:
+ * the gateway and the subgraphs `pnpm start` runs (scripts/platform.mjs), named by their package.json.
+ */
+export const IMAGES = [{ dir: 'gateway', port: 4000 }, ...SERVICES.map(({ dir, port }) => ({ dir, port }))].map((image) => ({
+  name: JSON.parse(readFileSync(join(repoRoot, image.dir, 'package.json'), 'utf8')).name,
+  ...image,
+}));
 
 /** `node:<major.minor>-bookworm-slim` for the Node version the repo pins in .nvmrc. */
 export function nodeImage(root = repoRoot) {
