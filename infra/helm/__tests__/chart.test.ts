@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -284,7 +284,10 @@ describe('rolling on change', () => {
   it('does not roll the gateway when only the supergraph changes (it reloads the file)', () => {
     const copy = mkdtempSync(join(tmpdir(), 'crm-chart-copy-'));
     cpSync(CHART_DIR, copy, { recursive: true });
-    writeFileSync(join(copy, 'files/supergraph.graphql'), `${readFileSync(join(CHART_DIR, 'files/supergraph.graphql'), 'utf8')}\n# changed\n`);
+    // The chart's supergraph is a link to gateway/supergraph.graphql: replace the link, never write through it.
+    const changed = `${readFileSync(join(CHART_DIR, 'files/supergraph.graphql'), 'utf8')}\n# changed\n`;
+    rmSync(join(copy, 'files/supergraph.graphql'));
+    writeFileSync(join(copy, 'files/supergraph.graphql'), changed);
     const before = render().objects;
     const after = render({ chartDir: copy }).objects;
     const supergraph = (objects: K8sObject[]) => ofKind<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap').find((c) => c.metadata.name === `${RELEASE}-supergraph`)!.data;

@@ -34,9 +34,10 @@ function helmEnv(): NodeJS.ProcessEnv {
   return { ...process.env, HELM_CONFIG_HOME: home, HELM_CACHE_HOME: home, HELM_DATA_HOME: home };
 }
 
-export function helm(args: string[]): { status: number; output: string } {
+/** `output`: stdout and stderr together (messages); `stdout`: what helm printed as its result (manifests). */
+export function helm(args: string[]): { status: number; output: string; stdout: string } {
   const run = spawnSync(HELM, args, { env: helmEnv(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { status: run.status ?? 1, output: `${run.stdout}${run.stderr}` };
+  return { status: run.status ?? 1, output: `${run.stdout}${run.stderr}`, stdout: run.stdout };
 }
 
 export interface RenderOptions {
@@ -51,15 +52,16 @@ export function render({ values = [], set = [], kubeVersion = KUBE_VERSION, char
   const args = ['template', RELEASE, chartDir, '--namespace', 'crm', '--kube-version', kubeVersion];
   for (const file of values) args.push('--values', join(HELM_DIR, file));
   for (const pair of set) args.push('--set', pair);
-  const { status, output } = helm(args);
+  // stderr may carry notices (e.g. that the chart's supergraph is a link helm followed), not manifests.
+  const { status, output, stdout } = helm(args);
   if (status !== 0) throw new Error(`helm ${args.join(' ')} failed:\n${output}`);
-  const objects = parseAllDocuments(output)
+  const objects = parseAllDocuments(stdout)
     .map((doc) => {
       if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors[0]!.message}`);
       return doc.toJS() as K8sObject | null;
     })
     .filter((o): o is K8sObject => o !== null);
-  return { text: output, objects };
+  return { text: stdout, objects };
 }
 
 /** The render's error output, for value sets the chart must refuse. */
