@@ -8,8 +8,9 @@ import { e2ePlatform, gatewayCalls } from './platform.js';
 
 // Right to erasure (SYS-6) across the platform: a person known to sales, the customers service, the
 // service desk (with a self-service account), marketing and analytics is erased by an admin through
-// the gateway; afterwards no value that identified them is left in any service's database, and their
-// Keycloak account is gone.
+// the gateway; afterwards no value that identified them is left in any service's database, their
+// Keycloak account is gone, and Kafka's history holds none of their values in the clear and only
+// sealed copies that no key opens any more (crypto-shredding, @crm/personal-data).
 const { infra, platform } = await e2ePlatform('erasure');
 const { raw, asUser } = gatewayCalls(platform);
 const [adminToken, repToken, managerToken, agentToken] = await Promise.all(['admin', 'sales.rep', 'sales.manager', 'service.agent'].map((u) => login(infra, u)));
