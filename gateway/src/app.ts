@@ -109,7 +109,8 @@ export async function startGateway(env: GatewayEnv, options: { handleSignals?: b
       return new SubgraphDataSource(url, secret);
     },
   });
-  const verifier = new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE });
+  // Tokens are issued at the public address (KEYCLOAK_PUBLIC_URL); keys are fetched from KEYCLOAK_URL.
+  const verifier = new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, issuerUrl: env.KEYCLOAK_PUBLIC_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE });
 
   const production = env.NODE_ENV === 'production';
   const limiter = new CallerRateLimiter(env.RATE_LIMIT_PER_MINUTE);

@@ -259,6 +259,18 @@ describe('disabling a service', () => {
   });
 });
 
+describe('Keycloak by an in-cluster address', () => {
+  it('gives every component the in-cluster URL for keys and the public URL as the tokens\' issuer', () => {
+    const { objects } = render({ set: ['keycloak.url=http://keycloak-service.keycloak:8080', 'keycloak.publicUrl=https://sso.example.com'] });
+    const deployments = ofKind<Deployment>(objects, 'Deployment');
+    expect(deployments.map(componentOf).sort()).toEqual([...ALL].sort());
+    for (const d of deployments) {
+      const env = containerEnv(objects, d.spec.template.spec.containers[0]!);
+      expect([env.get('KEYCLOAK_URL')?.value, env.get('KEYCLOAK_PUBLIC_URL')?.value], componentOf(d)).toEqual(['http://keycloak-service.keycloak:8080', 'https://sso.example.com']);
+    }
+  });
+});
+
 describe('Prometheus Operator scraping', () => {
   it('makes one ServiceMonitor per component that keeps our service label (the dashboard groups by it)', () => {
     const { objects } = render({ set: ['metrics.serviceMonitor.enabled=true'] });

@@ -20,7 +20,13 @@ export interface AuthUser {
 }
 
 export interface TokenVerifierOptions {
+  /** Where this process reaches Keycloak (the realm's signing keys are fetched there). */
   keycloakUrl: string;
+  /**
+   * Keycloak's URL as written in tokens (`iss` = `<issuerUrl>/realms/<realm>`): the public address
+   * browsers sign in at, when this process reaches Keycloak by another (in-cluster) one. Default: keycloakUrl.
+   */
+  issuerUrl?: string | undefined;
   realm: string;
   /** The audience access tokens must carry (`crm-api`). */
   audience: string;
@@ -51,10 +57,11 @@ const invalid = (why: string) => new PlatformException('INVALID_TOKEN', `Invalid
 export class TokenVerifier {
   private readonly grantManager: GrantManagerLike;
 
-  constructor({ keycloakUrl, realm, audience, realmPublicKey }: TokenVerifierOptions) {
+  constructor({ keycloakUrl, issuerUrl, realm, audience, realmPublicKey }: TokenVerifierOptions) {
     const keycloak = new KeycloakConnect({}, {
       realm,
-      'auth-server-url': keycloakUrl.replace(/\/$/, ''),
+      // keycloak-connect checks `iss` against this and fetches keys from it; keys come from keycloakUrl below.
+      'auth-server-url': (issuerUrl ?? keycloakUrl).replace(/\/$/, ''),
       resource: audience,
       'bearer-only': true,
       'verify-token-audience': true,
@@ -63,6 +70,12 @@ export class TokenVerifier {
       ...(realmPublicKey ? { 'realm-public-key': realmPublicKey } : {}),
     } as unknown as KeycloakConnect.KeycloakConfig);
     this.grantManager = keycloak.grantManager as unknown as GrantManagerLike;
+    if (issuerUrl && issuerUrl.replace(/\/$/, '') !== keycloakUrl.replace(/\/$/, '')) {
+      // The JWKS fetcher (keycloak-connect's Rotation) keeps its own realm URL: the in-cluster one.
+      const rotation = (keycloak.grantManager as unknown as { rotation?: { realmUrl: string } }).rotation;
+      if (!rotation) throw new Error('keycloak-connect changed: no key rotation to point at KEYCLOAK_URL');
+      rotation.realmUrl = `${keycloakUrl.replace(/\/$/, '')}/realms/${realm}`;
+    }
   }
 
   /**

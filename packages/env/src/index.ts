@@ -135,6 +135,8 @@ export const serviceEnvSchema = z.object({
   KEYCLOAK_URL: z.url(),
   KEYCLOAK_REALM: z.string().min(1).default('crm'),
   KEYCLOAK_AUDIENCE: z.string().min(1).default('crm-api'),
+  /** Keycloak as browsers reach it, i.e. the tokens' issuer, when KEYCLOAK_URL is another (in-cluster) address. */
+  KEYCLOAK_PUBLIC_URL: z.url().optional(),
   GATEWAY_SECRET: z.string().min(24, 'at least 24 characters'),
   /** During a rotation, the replaced secret, still accepted until the gateway sends the new one (infra/README.md). */
   GATEWAY_SECRET_PREVIOUS: z.string().min(24, 'at least 24 characters').optional(),

@@ -78,7 +78,7 @@ export async function runSubgraph<TServices>(options: RunSubgraphOptions<TServic
     resolvers: parts.resolvers,
     services: parts.services,
     logger,
-    verifier: new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE }),
+    verifier: tokenVerifierOf(env),
     gatewaySecret: gatewaySecretsOf(env),
     readiness: [
       { name: 'mongo', check: () => pingMongo(connection) },
@@ -131,4 +131,9 @@ export async function runSubgraph<TServices>(options: RunSubgraphOptions<TServic
 /** The gateway secrets a subgraph accepts: GATEWAY_SECRET, and GATEWAY_SECRET_PREVIOUS while it is being replaced. */
 export function gatewaySecretsOf(env: Pick<ServiceEnv, 'GATEWAY_SECRET' | 'GATEWAY_SECRET_PREVIOUS'>): string[] {
   return [env.GATEWAY_SECRET, env.GATEWAY_SECRET_PREVIOUS].filter((s): s is string => Boolean(s));
+}
+
+/** The service's access-token check: keys from KEYCLOAK_URL, issuer KEYCLOAK_PUBLIC_URL when set. */
+export function tokenVerifierOf(env: Pick<ServiceEnv, 'KEYCLOAK_URL' | 'KEYCLOAK_PUBLIC_URL' | 'KEYCLOAK_REALM' | 'KEYCLOAK_AUDIENCE'>): TokenVerifier {
+  return new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, issuerUrl: env.KEYCLOAK_PUBLIC_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE });
 }

@@ -1,8 +1,7 @@
-import { TokenVerifier } from '@crm/auth';
 import { SafeIntScalar } from '@crm/money';
 import { PerKeySerializer } from '@crm/mongo';
 import { OnceClaims, Scheduler } from '@crm/scheduler';
-import { DateTimeScalar, gatewaySecretsOf, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
+import { DateTimeScalar, gatewaySecretsOf, loadSchema, tokenVerifierOf, mergeResolvers, runSubgraph } from '@crm/subgraph';
 import type { AnalyticsServices } from './context.js';
 import type { AnalyticsEnv } from './env.js';
 import { customerStatsResolvers } from './modules/customer-stats/customer-stats.resolvers.js';
@@ -81,7 +80,7 @@ export async function startAnalytics(env: AnalyticsEnv, options: { handleSignals
     },
   });
   // ANA-8/ANA-10: reports as files and SVG charts beside /graphql (express serves routes added after listen).
-  const verifier = new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE });
+  const verifier = tokenVerifierOf(env);
   running.server.app.get(REPORT_ROUTE, reportHandler({ services: running.services, verifier, gatewaySecret: gatewaySecretsOf(env), logger: running.deps.logger }));
   const jobs = scheduler!;
   jobs.start();

@@ -163,6 +163,9 @@ Non-secret environment of a component (its ConfigMap's data). (dict "root" $ "na
   "KEYCLOAK_REALM" $v.keycloak.realm
   "KEYCLOAK_AUDIENCE" $v.keycloak.audience
 }}
+{{- if and $v.keycloak.publicUrl (ne .name "gateway") }}
+{{- $_ := set $env "KEYCLOAK_PUBLIC_URL" $v.keycloak.publicUrl }}
+{{- end }}
 {{- if $v.telemetry.otlpEndpoint }}
 {{- $_ := set $env "OTEL_EXPORTER_OTLP_ENDPOINT" $v.telemetry.otlpEndpoint }}
 {{- end }}

@@ -30,6 +30,23 @@ describe('TokenVerifier against the real Keycloak', () => {
     expect(user.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('checks the issuer against the public address and fetches keys from the internal one (Keycloak behind an ingress)', async () => {
+    // The same Keycloak by two names: tokens issued at one ("public") and keys read at the other ("in-cluster").
+    const local = new URL(infra.keycloakUrl);
+    const otherHost = local.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
+    const publicUrl = infra.keycloakUrl.replace(local.hostname, otherHost);
+    const token = await login({ ...infra, keycloakUrl: publicUrl }, 'sales.rep');
+    expect(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).iss).toBe(`${publicUrl}/realms/${infra.realm}`);
+
+    const split = new TokenVerifier({ keycloakUrl: infra.keycloakUrl, issuerUrl: publicUrl, realm: infra.realm, audience: 'crm-api' });
+    expect(await split.verify(token)).toMatchObject({ username: 'sales.rep' });
+    // Without the public address the issuer does not match.
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/ISS/) });
+    // Keys come from keycloakUrl: when that is unreachable, nothing verifies.
+    const unreachable = new TokenVerifier({ keycloakUrl: 'http://127.0.0.1:1', issuerUrl: publicUrl, realm: infra.realm, audience: 'crm-api' });
+    await expect(unreachable.verify(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
   it('rejects a real token whose payload was altered (bad signature)', async () => {
     const [header, payload, signature] = (await login(infra, 'sales.rep')).split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
