@@ -120,11 +120,12 @@ describe('pnpm schema:check (the built script, on the repo subgraphs)', () => {
   const script = fileURLToPath(new URL('../../scripts/schema-check.mjs', import.meta.url));
   const dir = mkdtempSync(join(tmpdir(), 'schema-check-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const run = (...args: string[]) => spawnSync(process.execPath, [script, ...args], { cwd: root, encoding: 'utf8' });
+  const run = (...args: string[]) => spawnSync(process.execPath, [script, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
   it('exits 0 against the committed supergraph file, which the subgraphs compose to', () => {
     const result = run('--against', 'gateway/supergraph.graphql');
-    expect(result.stdout).toContain(`against ${join(root, 'gateway/supergraph.graphql')}`);
+    // The script's own messages (stderr, exit status) explain a failure here.
+    expect(result.stdout, `status ${result.status} ${result.signal ?? ''}\n${result.stderr}`).toContain(`against ${join(root, 'gateway/supergraph.graphql')}`);
     expect(result.stdout).toMatch(/PASSED\n$/);
     expect(result.status).toBe(0);
   });
@@ -135,7 +136,7 @@ describe('pnpm schema:check (the built script, on the repo subgraphs)', () => {
     );
     writeFileSync(join(dir, 'production.graphql'), withExtra);
     const result = run('--against', join(dir, 'production.graphql'));
-    expect(result.status).toBe(1);
+    expect(result.status, result.stderr).toBe(1);
     expect(result.stdout).toContain("Field 'legacyCode' was removed from object type 'Customer' (Customer.legacyCode)");
     expect(result.stdout).toMatch(/FAILED\n$/);
   });
