@@ -16,7 +16,14 @@ interface KeyDocument {
  * own record, which holds the same data in the clear; what it protects is the copies in Kafka.
  */
 export class SubjectKeyStore {
+  private readonly shredListeners: Array<(entity: PersonalEntity, subject: string) => void> = [];
+
   constructor(private readonly connection: Connection) {}
+
+  /** Called after each shred in this process (e.g. so a cache drops the key at once). */
+  onShred(listener: (entity: PersonalEntity, subject: string) => void): void {
+    this.shredListeners.push(listener);
+  }
 
   private get collection() {
     return this.connection.collection<KeyDocument>('personal_data_keys');
@@ -54,5 +61,6 @@ export class SubjectKeyStore {
   /** Crypto-shredding: the key is destroyed for good; every sealed copy of this person's data becomes unreadable. Idempotent. */
   async shred(entity: PersonalEntity, subject: string): Promise<void> {
     await this.collection.updateOne({ _id: SubjectKeyStore.id(entity, subject) }, { $set: { key: null, shreddedAt: new Date() }, $setOnInsert: { createdAt: new Date() } }, { upsert: true });
+    for (const listener of this.shredListeners) listener(entity, subject);
   }
 }

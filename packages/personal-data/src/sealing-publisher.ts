@@ -11,26 +11,38 @@ export const aadOf = (entity: PersonalEntity, subject: string) => `${entity}:${s
  * copies are new objects, so the relay still removes exactly what it stored.
  */
 export class SealingPublisher implements EventPublisher {
+  /**
+   * Keys used lately (a read per person per publication cost ~1 ms each on FerretDB, bench/personal-data.mjs).
+   * A shred in this process drops the key at once; one shredded by another replica may still seal
+   * here for up to `cacheMs`: harmless, as nothing sealed with it opens once it is gone from the store.
+   */
+  private readonly cache = new Map<string, { key: Buffer | null; until: number }>();
+
   constructor(
     private readonly inner: EventPublisher,
     private readonly keys: SubjectKeyStore,
     private readonly entities: readonly PersonalEntity[],
-  ) {}
+    private readonly cacheMs = 60_000,
+  ) {
+    keys.onShred((entity, subject) => this.cache.delete(`${entity}:${subject}`));
+  }
 
   async publish(events: CloudEvent[]): Promise<void> {
-    const subjects = new Map<PersonalEntity, string[]>();
+    const now = Date.now();
+    const missing = new Map<PersonalEntity, string[]>();
     for (const event of events) {
       const entity = this.sealable(event);
-      if (entity) subjects.set(entity, [...(subjects.get(entity) ?? []), event.subject]);
+      if (entity && (this.cache.get(`${entity}:${event.subject}`)?.until ?? 0) <= now) missing.set(entity, [...(missing.get(entity) ?? []), event.subject]);
     }
-    const keys = new Map<PersonalEntity, Map<string, Buffer | null>>();
-    for (const [entity, ids] of subjects) keys.set(entity, await this.keys.keysFor(entity, ids, { create: true }));
-    await this.inner.publish(
-      events.map((event) => {
-        const entity = this.sealable(event);
-        return entity ? sealEvent(event, entity, keys.get(entity)!.get(event.subject) ?? null) : event;
-      }),
-    );
+    for (const [entity, ids] of missing) {
+      for (const [subject, key] of await this.keys.keysFor(entity, ids, { create: true })) this.cache.set(`${entity}:${subject}`, { key, until: now + this.cacheMs });
+    }
+    const sealed = events.map((event) => {
+      const entity = this.sealable(event);
+      return entity ? sealEvent(event, entity, this.cache.get(`${entity}:${event.subject}`)?.key ?? null) : event;
+    });
+    if (this.cache.size > 10_000) for (const [id, entry] of this.cache) if (entry.until <= now) this.cache.delete(id);
+    await this.inner.publish(sealed);
   }
 
   private sealable(event: CloudEvent): PersonalEntity | undefined {

@@ -97,6 +97,23 @@ describe('personal data in events (crypto-shredding, real Kafka and Mongo)', () 
     await expect(opener().openAll([swapped])).rejects.toThrow(/authenticate/);
   });
 
+  it('reads a person\'s key once per minute per publisher, not once per publication', async () => {
+    class CountingStore extends SubjectKeyStore {
+      reads = 0;
+      override async keysFor(...args: Parameters<SubjectKeyStore['keysFor']>) {
+        this.reads += args[1].length;
+        return super.keysFor(...args);
+      }
+    }
+    const counting = new CountingStore(connection);
+    const sent: CloudEvent[] = [];
+    const sealing = new SealingPublisher({ publish: async (events) => void sent.push(...events) }, counting, ['customer']);
+    const id = customerId();
+    for (let n = 0; n < 3; n += 1) await sealing.publish([customerEvent(id, 'customer.updated')]);
+    expect(counting.reads).toBe(1);
+    expect(new Set(sent.map((e) => (e.data as { sealed: { value: string } }).sealed.value.split('.')[0]))).toEqual(new Set(['pd1']));
+  });
+
   it('passes events without sealed fields (older history, other entities) through unchanged', async () => {
     const plain = customerEvent(customerId());
     const group = createEvent({ source: '/crm/customers', type: 'customer-group.created', subject: 'g1', data: { name: 'VIP' } });
