@@ -120,7 +120,9 @@ describe('pnpm schema:check (the built script, on the repo subgraphs)', () => {
   const script = fileURLToPath(new URL('../../scripts/schema-check.mjs', import.meta.url));
   const dir = mkdtempSync(join(tmpdir(), 'schema-check-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const run = (...args: string[]) => spawnSync(process.execPath, [script, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  // As `pnpm schema:check` runs it from the repository root (pnpm's INIT_CWD is where relative paths start;
+  // under turbo it would otherwise be this package's folder).
+  const run = (...args: string[]) => spawnSync(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, INIT_CWD: root }, encoding: 'utf8', timeout: 60_000 });
 
   it('exits 0 against the committed supergraph file, which the subgraphs compose to', () => {
     const result = run('--against', 'gateway/supergraph.graphql');
