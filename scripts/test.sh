@@ -19,4 +19,5 @@ pnpm exec eslint . --max-warnings 0
 crm_log "build, typecheck"
 pnpm exec turbo run build typecheck --output-logs=errors-only
 crm_log "tests (unit, integration, end-to-end)"
-pnpm exec turbo run test --concurrency="${CRM_TEST_CONCURRENCY:-2}" --output-logs=full "$@"
+# --continue: one run reports every failing package, not only the first.
+pnpm exec turbo run test --continue --concurrency="${CRM_TEST_CONCURRENCY:-2}" --output-logs=full "$@"
