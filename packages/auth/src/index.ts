@@ -2,6 +2,7 @@
  * Access-token verification for the gateway and every subgraph. The only module that imports
  * keycloak-connect (in maintenance mode upstream): replacing it means rewriting `TokenVerifier` only.
  */
+import { timingSafeEqual } from 'node:crypto';
 import KeycloakConnect from 'keycloak-connect';
 import { GraphQLError } from 'graphql';
 import { DomainException, PlatformException, toGraphQLError } from '@crm/errors';
@@ -104,6 +105,17 @@ export class TokenVerifier {
       groups: content.groups ?? [],
     };
   }
+}
+
+/** The shared secrets a receiver accepts, ready to compare: the current and, during a rotation, the previous (unset ones left out). */
+export function acceptedSecrets(...secrets: Array<string | undefined>): Buffer[] {
+  return secrets.filter((s): s is string => Boolean(s)).map((s) => Buffer.from(s));
+}
+
+/** Constant-time check of a shared secret presented in a request header against the accepted ones. */
+export function sharedSecretMatches(accepted: readonly Buffer[], given: string | string[] | undefined): boolean {
+  const value = Buffer.from(Array.isArray(given) ? (given[0] ?? '') : (given ?? ''));
+  return accepted.some((expected) => value.length === expected.length && timingSafeEqual(value, expected));
 }
 
 /** The token of an `Authorization: Bearer <token>` header, if there is one. */

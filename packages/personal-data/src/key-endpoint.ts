@@ -1,5 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
+import { acceptedSecrets, sharedSecretMatches } from '@crm/auth';
 import type { Logger } from '@crm/logger';
 import { PERSONAL_FIELDS, type PersonalEntity } from './contract.js';
 import type { SubjectKeyStore } from './key-store.js';
@@ -8,12 +8,6 @@ export const KEYS_PATH = '/internal/personal-data-keys';
 export const INTERNAL_SECRET_HEADER = 'x-crm-internal-secret';
 export const MAX_SUBJECTS_PER_REQUEST = 500;
 
-function secretMatches(accepted: Buffer[], given: unknown): boolean {
-  if (typeof given !== 'string') return false;
-  const candidate = Buffer.from(given);
-  return accepted.some((expected) => candidate.length === expected.length && timingSafeEqual(candidate, expected));
-}
-
 /**
  * `POST /internal/personal-data-keys` `{ entity, subjects }` → `{ keys: { <subject>: base64 | null } }`:
  * the owner hands its people's keys to the platform's other services (consumers of its events), who
@@ -21,10 +15,10 @@ function secretMatches(accepted: Buffer[], given: unknown): boolean {
  */
 export function personalDataKeysRouter(options: { store: SubjectKeyStore; entities: readonly PersonalEntity[]; secret: string; previousSecret?: string | undefined; logger: Logger }): Router {
   // The replaced secret stays accepted while the readers move to the new one (a rotation).
-  const secret = [options.secret, options.previousSecret].filter((s): s is string => Boolean(s)).map((s) => Buffer.from(s));
+  const secret = acceptedSecrets(options.secret, options.previousSecret);
   const router = express.Router();
   router.post(KEYS_PATH, express.json({ limit: '100kb' }), async (req, res) => {
-    if (!secretMatches(secret, req.headers[INTERNAL_SECRET_HEADER])) {
+    if (!sharedSecretMatches(secret, req.headers[INTERNAL_SECRET_HEADER])) {
       res.status(403).json({ error: 'FORBIDDEN' });
       return;
     }

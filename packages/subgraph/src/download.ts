@@ -1,21 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authenticate, authenticationError, type AuthUser, type TokenVerifier } from '@crm/auth';
+import { acceptedSecrets, authenticate, authenticationError, sharedSecretMatches, type AuthUser, type TokenVerifier } from '@crm/auth';
 import { DomainException, toGraphQLError } from '@crm/errors';
 import { requestIdsFrom, type Logger } from '@crm/logger';
 
 export const GATEWAY_SECRET_HEADER = 'x-crm-gateway-secret';
-
-/** Constant-time comparison of the gateway's shared secret (or, during a rotation, either of two) with a request header. */
-export function gatewaySecretMatches(accepted: Buffer | readonly Buffer[], given: string | string[] | undefined): boolean {
-  const value = Buffer.from(Array.isArray(given) ? (given[0] ?? '') : (given ?? ''));
-  return (Array.isArray(accepted) ? accepted : [accepted as Buffer]).some((expected) => value.length === expected.length && timingSafeEqual(value, expected));
-}
-
-/** The secrets a subgraph accepts: the current one and, while it is being replaced, the previous one. */
-export function acceptedGatewaySecrets(secret: string | readonly string[]): Buffer[] {
-  return (typeof secret === 'string' ? [secret] : secret).filter(Boolean).map((s) => Buffer.from(s));
-}
 
 const HTTP_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 };
 
@@ -53,9 +41,9 @@ export interface DownloadRouteOptions {
  * the headers went out can only break the transfer.
  */
 export function downloadRoute(options: DownloadRouteOptions, prepare: (req: IncomingMessage, user: AuthUser, log: Logger) => Promise<Download>) {
-  const secret = acceptedGatewaySecrets(options.gatewaySecret);
+  const secret = acceptedSecrets(...[options.gatewaySecret].flat());
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!gatewaySecretMatches(secret, req.headers[GATEWAY_SECRET_HEADER])) return sendJson(res, 403, 'This subgraph only answers the gateway', 'FORBIDDEN', 'GATEWAY_SECRET_MISMATCH');
+    if (!sharedSecretMatches(secret, req.headers[GATEWAY_SECRET_HEADER])) return sendJson(res, 403, 'This subgraph only answers the gateway', 'FORBIDDEN', 'GATEWAY_SECRET_MISMATCH');
     const ids = requestIdsFrom(req.headers);
     let user: AuthUser;
     try {

@@ -5,4 +5,4 @@ export { DateScalar, DateTimeScalar } from './scalars.js';
 export { connectionOf, selectsField } from './connection.js';
 export { readSubgraphSdl, subgraphSdlFiles } from './sdl.js';
 export { mergeResolvers, type ResolverMap } from './resolvers.js';
-export { downloadRoute, gatewaySecretMatches, GATEWAY_SECRET_HEADER, sendDomainError, type Download, type DownloadRouteOptions } from './download.js';
+export { downloadRoute, GATEWAY_SECRET_HEADER, sendDomainError, type Download, type DownloadRouteOptions } from './download.js';

@@ -8,13 +8,13 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import type { DocumentNode } from 'graphql';
 import { gql } from 'graphql-tag';
-import { authenticate, authenticationError, type AuthUser, type TokenVerifier } from '@crm/auth';
+import { acceptedSecrets, authenticate, authenticationError, sharedSecretMatches, type AuthUser, type TokenVerifier } from '@crm/auth';
 import { requestIdsFrom, type Logger } from '@crm/logger';
 import { ServiceMetrics } from '@crm/metrics';
 import { nameActiveSpan, serverSpans } from '@crm/telemetry';
 import { createFormatError } from './errors.js';
 import { readSubgraphSdl } from './sdl.js';
-import { acceptedGatewaySecrets, GATEWAY_SECRET_HEADER, gatewaySecretMatches } from './download.js';
+import { GATEWAY_SECRET_HEADER } from './download.js';
 
 
 /** What every resolver receives. Services add their facades through `TServices`. */
@@ -114,7 +114,7 @@ export class SubgraphServer<TServices> {
 
   async listen(port: number, host = '127.0.0.1'): Promise<string> {
     const { logger, verifier, services } = this.options;
-    const secret = acceptedGatewaySecrets(this.options.gatewaySecret);
+    const secret = acceptedSecrets(...[this.options.gatewaySecret].flat());
     await this.apollo.start();
 
     this.app.disable('x-powered-by');
@@ -129,7 +129,7 @@ export class SubgraphServer<TServices> {
     });
     this.app.use('/graphql', serverSpans(this.options.name));
     this.app.use('/graphql', (req, res, next) => {
-      if (!gatewaySecretMatches(secret, req.headers[GATEWAY_SECRET_HEADER])) {
+      if (!sharedSecretMatches(secret, req.headers[GATEWAY_SECRET_HEADER])) {
         res.status(403).json({
           errors: [{ message: 'This subgraph only answers the gateway', extensions: { code: 'FORBIDDEN', reason: 'GATEWAY_SECRET_MISMATCH' } }],
         });
