@@ -3,6 +3,7 @@ import type { Logger } from '@crm/logger';
 import { open } from './cipher.js';
 import { entityOf, PERSONAL_FIELDS, type PersonalEntity, type SealedFields } from './contract.js';
 import { INTERNAL_SECRET_HEADER, KEYS_PATH, MAX_SUBJECTS_PER_REQUEST } from './key-endpoint.js';
+import { KeyCache } from './key-cache.js';
 import { aadOf } from './sealing-publisher.js';
 
 export interface PersonalDataOpenerOptions {
@@ -23,12 +24,11 @@ export interface PersonalDataOpenerOptions {
  * (older history, tests) pass through unchanged.
  */
 export class PersonalDataOpener {
-  private readonly cache = new Map<string, { key: Buffer | null; until: number }>();
-  private readonly cacheMs: number;
+  private readonly cache: KeyCache;
   private readonly retryForMs: number;
 
   constructor(private readonly options: PersonalDataOpenerOptions) {
-    this.cacheMs = options.cacheMs ?? 60_000;
+    this.cache = new KeyCache(options.cacheMs ?? 60_000);
     this.retryForMs = options.retryForMs ?? 30_000;
   }
 
@@ -43,7 +43,7 @@ export class PersonalDataOpener {
 
   /** Drops a cached key at once (on `customer.erased`, before the cache would). */
   forget(entity: PersonalEntity, subject: string): void {
-    this.cache.delete(`${entity}:${subject}`);
+    this.cache.forget(entity, subject);
   }
 
   async openAll(events: CloudEvent[]): Promise<CloudEvent[]> {
@@ -61,7 +61,7 @@ export class PersonalDataOpener {
 
   private openEvent(event: CloudEvent, entity: PersonalEntity): CloudEvent {
     const { sealed, ...data } = event.data as Record<string, unknown> & { sealed: SealedFields };
-    const key = this.cache.get(`${entity}:${event.subject}`)?.key ?? null;
+    const key = this.cache.key(entity, event.subject);
     let personal: Record<string, unknown>;
     if (key && sealed.value) {
       personal = open(key, aadOf(entity, event.subject), sealed.value) as Record<string, unknown>;
@@ -73,16 +73,12 @@ export class PersonalDataOpener {
   }
 
   private async load(entity: PersonalEntity, subjects: string[]): Promise<void> {
-    const now = Date.now();
-    const missing = subjects.filter((subject) => (this.cache.get(`${entity}:${subject}`)?.until ?? 0) <= now);
+    const missing = this.cache.missing(entity, subjects);
     for (let i = 0; i < missing.length; i += MAX_SUBJECTS_PER_REQUEST) {
       const chunk = missing.slice(i, i + MAX_SUBJECTS_PER_REQUEST);
       const keys = await this.fetchKeys(entity, chunk);
-      const until = Date.now() + this.cacheMs;
-      for (const subject of chunk) this.cache.set(`${entity}:${subject}`, { key: keys[subject] ? Buffer.from(keys[subject], 'base64') : null, until });
+      for (const subject of chunk) this.cache.set(entity, subject, keys[subject] ? Buffer.from(keys[subject], 'base64') : null);
     }
-    // Expired entries go, so the cache holds at most a minute's worth of people.
-    if (this.cache.size > 10_000) for (const [id, entry] of this.cache) if (entry.until <= now) this.cache.delete(id);
   }
 
   private async fetchKeys(entity: PersonalEntity, subjects: string[]): Promise<Record<string, string | null>> {

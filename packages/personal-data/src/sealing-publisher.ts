@@ -1,6 +1,7 @@
 import type { CloudEvent, EventPublisher } from '@crm/events';
 import { seal } from './cipher.js';
 import { entityOf, PERSONAL_FIELDS, type PersonalEntity, type SealedFields } from './contract.js';
+import { KeyCache } from './key-cache.js';
 import type { SubjectKeyStore } from './key-store.js';
 
 export const aadOf = (entity: PersonalEntity, subject: string) => `${entity}:${subject}`;
@@ -16,33 +17,34 @@ export class SealingPublisher implements EventPublisher {
    * A shred in this process drops the key at once; one shredded by another replica may still seal
    * here for up to `cacheMs`: harmless, as nothing sealed with it opens once it is gone from the store.
    */
-  private readonly cache = new Map<string, { key: Buffer | null; until: number }>();
+  private readonly cache: KeyCache;
 
   constructor(
     private readonly inner: EventPublisher,
     private readonly keys: SubjectKeyStore,
     private readonly entities: readonly PersonalEntity[],
-    private readonly cacheMs = 60_000,
+    cacheMs = 60_000,
   ) {
-    keys.onShred((entity, subject) => this.cache.delete(`${entity}:${subject}`));
+    this.cache = new KeyCache(cacheMs);
+    keys.onShred((entity, subject) => this.cache.forget(entity, subject));
   }
 
   async publish(events: CloudEvent[]): Promise<void> {
-    const now = Date.now();
-    const missing = new Map<PersonalEntity, string[]>();
+    const subjects = new Map<PersonalEntity, Set<string>>();
     for (const event of events) {
       const entity = this.sealable(event);
-      if (entity && (this.cache.get(`${entity}:${event.subject}`)?.until ?? 0) <= now) missing.set(entity, [...(missing.get(entity) ?? []), event.subject]);
+      if (entity) subjects.set(entity, (subjects.get(entity) ?? new Set()).add(event.subject));
     }
-    for (const [entity, ids] of missing) {
-      for (const [subject, key] of await this.keys.keysFor(entity, ids, { create: true })) this.cache.set(`${entity}:${subject}`, { key, until: now + this.cacheMs });
+    for (const [entity, ids] of subjects) {
+      const missing = this.cache.missing(entity, ids);
+      if (missing.length) for (const [subject, key] of await this.keys.keysFor(entity, missing, { create: true })) this.cache.set(entity, subject, key);
     }
-    const sealed = events.map((event) => {
-      const entity = this.sealable(event);
-      return entity ? sealEvent(event, entity, this.cache.get(`${entity}:${event.subject}`)?.key ?? null) : event;
-    });
-    if (this.cache.size > 10_000) for (const [id, entry] of this.cache) if (entry.until <= now) this.cache.delete(id);
-    await this.inner.publish(sealed);
+    await this.inner.publish(
+      events.map((event) => {
+        const entity = this.sealable(event);
+        return entity ? sealEvent(event, entity, this.cache.key(entity, event.subject)) : event;
+      }),
+    );
   }
 
   private sealable(event: CloudEvent): PersonalEntity | undefined {
