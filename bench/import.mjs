@@ -9,7 +9,6 @@
 //   pnpm --filter @crm/events --filter @crm/customers-service build && [FLUSH=1] node bench/import.mjs [rows=100000]
 // Needs the servers of .local/infra.env (pnpm infra:up) or MONGO_URL, KAFKA_BROKERS, KEYCLOAK_URL.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mongoose from '../services/customers/node_modules/mongoose/index.js';
@@ -19,13 +18,9 @@ const { startCustomers } = await import(join(root, 'services/customers/dist/app.
 const { customersEnvSchema } = await import(join(root, 'services/customers/dist/env.js'));
 const { parseEnv } = await import(join(root, 'services/customers/node_modules/@crm/env/dist/index.js'));
 
-const fileEnv = Object.fromEntries(
-  readFileSync(join(root, '.local/infra.env'), 'utf8')
-    .split('\n')
-    .map((l) => /^([A-Z_]+)=(.*)$/.exec(l))
-    .filter(Boolean)
-    .map((m) => [m[1], m[2]]),
-);
+// The servers `pnpm infra:up` wrote down (@crm/testing reads the file the same way for the tests).
+const { readEnvFile } = await import(join(root, 'packages/testing/dist/index.js'));
+const fileEnv = readEnvFile(join(root, '.local/infra.env'));
 const infra = { ...fileEnv, ...Object.fromEntries(['MONGO_URL', 'KAFKA_BROKERS', 'KEYCLOAK_URL', 'KEYCLOAK_REALM'].filter((k) => process.env[k]).map((k) => [k, process.env[k]])) };
 const rows = Number(process.argv[2] ?? 100_000);
 const RAW_BATCH = 1000;

@@ -10,20 +10,16 @@
 //   pnpm turbo run build --filter @crm/e2e... && node bench/orders.mjs [orders=10000] [concurrency=8] [products=50]
 // Needs the servers of .local/infra.env (pnpm infra:up) or MONGO_URL, KAFKA_BROKERS, KEYCLOAK_URL.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPlatform } from '../scripts/platform.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const fileEnv = Object.fromEntries(
-  readFileSync(join(root, '.local/infra.env'), 'utf8')
-    .split('\n')
-    .map((l) => /^([A-Z_]+)=(.*)$/.exec(l))
-    .filter(Boolean)
-    .map((m) => [m[1], m[2]]),
-);
+// The servers `pnpm infra:up` wrote down (@crm/testing reads the file the same way for the tests).
+const { readEnvFile } = await import(join(root, 'packages/testing/dist/index.js'));
+const fileEnv = readEnvFile(join(root, '.local/infra.env'));
 const infra = { ...fileEnv, ...Object.fromEntries(['MONGO_URL', 'KAFKA_BROKERS', 'KEYCLOAK_URL', 'KEYCLOAK_REALM'].filter((k) => process.env[k]).map((k) => [k, process.env[k]])) };
 const [orders = 10_000, concurrency = 8, productCount = 50] = process.argv.slice(2).map(Number);
 const DIRECT_EVERY = 5;

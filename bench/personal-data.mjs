@@ -6,7 +6,6 @@
 //    endpoint (first time), and again from its cache.
 // Usage: pnpm --filter @crm/personal-data build && node bench/personal-data.mjs [batch=100] [rounds=20]
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,13 +17,9 @@ const { createEvent } = await import(join(root, 'packages/events/dist/index.js')
 const { createLogger } = await import(join(root, 'packages/logger/dist/index.js'));
 const { default: express } = await import(pkg('node_modules/express/index.js'));
 
-const env = Object.fromEntries(
-  readFileSync(join(root, '.local/infra.env'), 'utf8')
-    .split('\n')
-    .map((l) => /^([A-Z_]+)=(.*)$/.exec(l))
-    .filter(Boolean)
-    .map((m) => [m[1], m[2]]),
-);
+// The servers `pnpm infra:up` wrote down (@crm/testing reads the file the same way for the tests).
+const { readEnvFile } = await import(join(root, 'packages/testing/dist/index.js'));
+const env = readEnvFile(join(root, '.local/infra.env'));
 const [batch = 100, rounds = 20] = process.argv.slice(2).map(Number);
 const logger = createLogger({ service: 'bench', level: 'silent' });
 const connection = await connectMongo({ url: process.env.MONGO_URL ?? env.MONGO_URL, dbName: `bench_personal_data_${Date.now()}` });

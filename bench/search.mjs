@@ -3,7 +3,6 @@
 // real MongoDB-compatible server in .local/infra.env (or MONGO_URL). Usage:
 //   pnpm --filter @crm/customers-service build && node bench/search.mjs [small=10000] [large=200000]
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mongoose from '../services/customers/node_modules/mongoose/index.js';
@@ -15,13 +14,9 @@ const { CustomerService } = await import(dist('customer.service.js'));
 const { IdentityVault } = await import(dist('customer.crypto.js'));
 const { nameSortKeyOf, searchKeysOf } = await import(dist('customer.search.js'));
 
-const env = Object.fromEntries(
-  readFileSync(join(root, '.local/infra.env'), 'utf8')
-    .split('\n')
-    .map((l) => /^([A-Z_]+)=(.*)$/.exec(l))
-    .filter(Boolean)
-    .map((m) => [m[1], m[2]]),
-);
+// The servers `pnpm infra:up` wrote down (@crm/testing reads the file the same way for the tests).
+const { readEnvFile } = await import(join(root, 'packages/testing/dist/index.js'));
+const env = readEnvFile(join(root, '.local/infra.env'));
 const mongoUrl = process.env.MONGO_URL ?? env.MONGO_URL;
 const [small = 10_000, large = 200_000] = process.argv.slice(2).map(Number);
 
