@@ -15,6 +15,8 @@ export interface SubgraphDeps {
   connection: Connection;
   kafka: KafkaClient;
   relay: OutboxRelay;
+  /** The service's access-token check (also for its routes beside /graphql, e.g. downloads). */
+  verifier: TokenVerifier;
 }
 
 export interface SubgraphParts<TServices> {
@@ -64,7 +66,7 @@ export async function runSubgraph<TServices>(options: RunSubgraphOptions<TServic
     numPartitions: env.KAFKA_PARTITIONS,
   });
   const relay = new OutboxRelay({ publisher: new KafkaEventPublisher(kafka), logger, pollIntervalMs: env.OUTBOX_POLL_MS });
-  const deps: SubgraphDeps = { env, logger, connection, kafka, relay };
+  const deps: SubgraphDeps = { env, logger, connection, kafka, relay, verifier: tokenVerifierOf(env) };
   const parts = await options.setup(deps);
   for (const model of parts.outboxModels ?? []) relay.register(model);
   await syncIndexes(connection);
@@ -78,7 +80,7 @@ export async function runSubgraph<TServices>(options: RunSubgraphOptions<TServic
     resolvers: parts.resolvers,
     services: parts.services,
     logger,
-    verifier: tokenVerifierOf(env),
+    verifier: deps.verifier,
     gatewaySecret: gatewaySecretsOf(env),
     readiness: [
       { name: 'mongo', check: () => pingMongo(connection) },
@@ -134,6 +136,6 @@ export function gatewaySecretsOf(env: Pick<ServiceEnv, 'GATEWAY_SECRET' | 'GATEW
 }
 
 /** The service's access-token check: keys from KEYCLOAK_URL, issuer KEYCLOAK_PUBLIC_URL when set. */
-export function tokenVerifierOf(env: Pick<ServiceEnv, 'KEYCLOAK_URL' | 'KEYCLOAK_PUBLIC_URL' | 'KEYCLOAK_REALM' | 'KEYCLOAK_AUDIENCE'>): TokenVerifier {
+function tokenVerifierOf(env: Pick<ServiceEnv, 'KEYCLOAK_URL' | 'KEYCLOAK_PUBLIC_URL' | 'KEYCLOAK_REALM' | 'KEYCLOAK_AUDIENCE'>): TokenVerifier {
   return new TokenVerifier({ keycloakUrl: env.KEYCLOAK_URL, issuerUrl: env.KEYCLOAK_PUBLIC_URL, realm: env.KEYCLOAK_REALM, audience: env.KEYCLOAK_AUDIENCE });
 }

@@ -1,7 +1,7 @@
 import { SafeIntScalar } from '@crm/money';
 import { PerKeySerializer } from '@crm/mongo';
 import { OnceClaims, Scheduler } from '@crm/scheduler';
-import { DateTimeScalar, gatewaySecretsOf, loadSchema, tokenVerifierOf, mergeResolvers, runSubgraph } from '@crm/subgraph';
+import { DateTimeScalar, gatewaySecretsOf, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
 import type { AnalyticsServices } from './context.js';
 import type { AnalyticsEnv } from './env.js';
 import { customerStatsResolvers } from './modules/customer-stats/customer-stats.resolvers.js';
@@ -80,8 +80,7 @@ export async function startAnalytics(env: AnalyticsEnv, options: { handleSignals
     },
   });
   // ANA-8/ANA-10: reports as files and SVG charts beside /graphql (express serves routes added after listen).
-  const verifier = tokenVerifierOf(env);
-  running.server.app.get(REPORT_ROUTE, reportHandler({ services: running.services, verifier, gatewaySecret: gatewaySecretsOf(env), logger: running.deps.logger }));
+  running.server.app.get(REPORT_ROUTE, reportHandler({ services: running.services, verifier: running.deps.verifier, gatewaySecret: gatewaySecretsOf(env), logger: running.deps.logger }));
   const jobs = scheduler!;
   jobs.start();
   if (options.handleSignals) for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void jobs.stop());

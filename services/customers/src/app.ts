@@ -1,5 +1,5 @@
 import { PersonalDataOpener, personalDataKeysRouter, SealingPublisher, SubjectKeyStore } from '@crm/personal-data';
-import { DateScalar, DateTimeScalar, gatewaySecretsOf, loadSchema, tokenVerifierOf, mergeResolvers, runSubgraph } from '@crm/subgraph';
+import { DateScalar, DateTimeScalar, gatewaySecretsOf, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
 import type { CustomersEnv } from './env.js';
 import type { CustomersServices } from './context.js';
 import { createTimelineConsumer } from './modules/activity/activity.consumer.js';
@@ -75,8 +75,7 @@ export async function startCustomers(env: CustomersEnv, options: { handleSignals
     },
   });
   // CUS-5 exports: a streamed HTTP download beside /graphql (express serves routes added after listen).
-  const verifier = tokenVerifierOf(env);
-  running.server.app.get(EXPORT_PATH, customerExportHandler({ customers: running.services.customers, verifier, gatewaySecret: gatewaySecretsOf(env), logger: running.deps.logger }));
+  running.server.app.get(EXPORT_PATH, customerExportHandler({ customers: running.services.customers, verifier: running.deps.verifier, gatewaySecret: gatewaySecretsOf(env), logger: running.deps.logger }));
   // The other services' consumers fetch customers' keys here (not through the gateway).
   running.server.app.use(personalDataKeysRouter({ store: personalKeys, entities: ['customer'], secret: env.PERSONAL_DATA_SECRET, previousSecret: env.PERSONAL_DATA_SECRET_PREVIOUS, logger: running.deps.logger }));
   const stopSubgraph = running.stop;
