@@ -24,3 +24,5 @@ export const personalDataEnv = {
       return sources;
     }),
 };
+
+export type PersonalDataEnv = z.infer<z.ZodObject<typeof personalDataEnv>>;

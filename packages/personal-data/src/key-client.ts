@@ -3,6 +3,7 @@ import type { Logger } from '@crm/logger';
 import { open } from './cipher.js';
 import { entityOf, PERSONAL_FIELDS, type PersonalEntity, type SealedFields } from './contract.js';
 import { INTERNAL_SECRET_HEADER, KEYS_PATH, MAX_SUBJECTS_PER_REQUEST } from './key-endpoint.js';
+import type { PersonalDataEnv } from './env.js';
 import { KeyCache } from './key-cache.js';
 import { aadOf } from './sealing-publisher.js';
 
@@ -24,6 +25,11 @@ export interface PersonalDataOpenerOptions {
  * (older history, tests) pass through unchanged.
  */
 export class PersonalDataOpener {
+  /** A reader configured from the service's env (personalDataEnv). */
+  static fromEnv(env: PersonalDataEnv, logger: Logger): PersonalDataOpener {
+    return new PersonalDataOpener({ sources: env.PERSONAL_DATA_KEY_SOURCES, secret: env.PERSONAL_DATA_SECRET, logger });
+  }
+
   private readonly cache: KeyCache;
   private readonly retryForMs: number;
 

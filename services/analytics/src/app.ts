@@ -59,7 +59,7 @@ export async function startAnalytics(env: AnalyticsEnv, options: { handleSignals
       const slotMs = env.ANALYTICS_JOB_INTERVAL_MS || 60_000;
       scheduler = new Scheduler([customerValueJob(customerValues, claims, slotMs), patternsJob(patterns, claims, slotMs)], { intervalMs: env.ANALYTICS_JOB_INTERVAL_MS, logger });
       const consumers = [
-        createCustomerConsumer(factory, values, new PersonalDataOpener({ sources: env.PERSONAL_DATA_KEY_SOURCES, secret: env.PERSONAL_DATA_SECRET, logger })),
+        createCustomerConsumer(factory, values, PersonalDataOpener.fromEnv(env, logger)),
         createSalesConsumer(factory, sales, connection, env.ANALYTICS_TIME_ZONES),
         createTicketConsumer(factory, tickets),
         createFunnelConsumer(factory, funnel),

@@ -1,4 +1,4 @@
-import { PersonalDataOpener, personalDataKeysRouter, SealingPublisher, SubjectKeyStore } from '@crm/personal-data';
+import { PersonalDataOpener, personalDataOwner } from '@crm/personal-data';
 import { DateScalar, DateTimeScalar, gatewaySecretsOf, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
 import type { CustomersEnv } from './env.js';
 import type { CustomersServices } from './context.js';
@@ -33,23 +33,22 @@ export const typeDefs = loadSchema(new URL('..', import.meta.url));
 
 /** Starts the customers subgraph; used by `main.ts` and by the integration tests. */
 export async function startCustomers(env: CustomersEnv, options: { handleSignals?: boolean } = {}) {
-  let personalKeys!: SubjectKeyStore;
+  let personalData!: ReturnType<typeof personalDataOwner>;
   const running = await runSubgraph<CustomersServices>({
     name: SERVICE_NAME,
     env,
     typeDefs,
     handleSignals: options.handleSignals ?? false,
     setup: ({ connection, relay, logger, kafka }) => {
-      personalKeys = new SubjectKeyStore(connection);
       const customers = customerModel(connection);
       const organizationRecords = organizationModel(connection);
       const customerService = new CustomerService(customers, relay, new IdentityVault(env.CUSTOMER_PII_KEY, env.CUSTOMER_PII_HASH_KEY, env.CUSTOMER_PII_PREVIOUS_KEYS));
       // SYS-6: personal fields of customer.* leave for Kafka sealed with the person's own key; erasing
       // the customer shreds it, so the copies in Kafka's history can no longer be read.
-      relay.wrapPublisher((publisher) => new SealingPublisher(publisher, personalKeys, ['customer']));
+      personalData = personalDataOwner({ connection, relay, entities: ['customer'], env, logger });
       // The records merged into this one were the same person: their events go unreadable too.
       customerService.onErase(async (customerId) => {
-        for (const id of await customerService.mergedInto(customerId)) await personalKeys.shred('customer', id);
+        for (const id of await customerService.mergedInto(customerId)) await personalData.store.shred('customer', id);
       });
       const organizationService = new OrganizationService(organizationRecords, relay);
       customerService.useOrganizations(async (id) => (await organizationService.require(id)).name);
@@ -70,14 +69,14 @@ export async function startCustomers(env: CustomersEnv, options: { handleSignals
         outboxModels: [customers, organizationRecords, feedbackRecords, activityRecords],
         // CUS-4: the timeline projection (activity.logged, ticket.opened; see the service README).
         // SAL-2: customers from converted sales leads (lead.converted).
-        consumers: [createTimelineConsumer({ client: kafka, connection, timeline, logger }), createLeadConversionConsumer({ client: kafka, connection, customers: customerService, logger, personalData: new PersonalDataOpener({ sources: env.PERSONAL_DATA_KEY_SOURCES, secret: env.PERSONAL_DATA_SECRET, logger }) })],
+        consumers: [createTimelineConsumer({ client: kafka, connection, timeline, logger }), createLeadConversionConsumer({ client: kafka, connection, customers: customerService, logger, personalData: PersonalDataOpener.fromEnv(env, logger) })],
       };
     },
   });
   // CUS-5 exports: a streamed HTTP download beside /graphql (express serves routes added after listen).
   running.server.app.get(EXPORT_PATH, customerExportHandler({ customers: running.services.customers, verifier: running.deps.verifier, gatewaySecret: gatewaySecretsOf(env), logger: running.deps.logger }));
   // The other services' consumers fetch customers' keys here (not through the gateway).
-  running.server.app.use(personalDataKeysRouter({ store: personalKeys, entities: ['customer'], secret: env.PERSONAL_DATA_SECRET, previousSecret: env.PERSONAL_DATA_SECRET_PREVIOUS, logger: running.deps.logger }));
+  running.server.app.use(personalData.router);
   const stopSubgraph = running.stop;
   // Import jobs stop after their current batch (left QUEUED for a later run) before Mongo closes.
   const stop = async () => {

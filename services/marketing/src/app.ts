@@ -98,7 +98,7 @@ export async function startMarketing(env: MarketingEnv, options: { handleSignals
         resolvers: mergeResolvers(campaignResolvers, surveyResolvers, segmentResolvers, channelResolvers, competitorResolvers, referralResolvers, consentResolvers, messageResolvers, careResolvers, { DateTime: DateTimeScalar, SafeInt: SafeIntScalar }),
         outboxModels: [campaigns, surveyRecords.surveys, surveyRecords.responses, segmentRecords.segments, segmentRecords.memberships, channelRecords, competitorRecords.competitors, referralRecords.referrals, consentRecords, messageRecords, carePlans],
         consumers: [
-          createCustomerProfileConsumer({ client: kafka, connection, profiles: customerProfiles, onChanged: (customerIds) => segments.reevaluate(customerIds), logger, personalData: new PersonalDataOpener({ sources: env.PERSONAL_DATA_KEY_SOURCES, secret: env.PERSONAL_DATA_SECRET, logger }) }),
+          createCustomerProfileConsumer({ client: kafka, connection, profiles: customerProfiles, onChanged: (customerIds) => segments.reevaluate(customerIds), logger, personalData: PersonalDataOpener.fromEnv(env, logger) }),
           createCompetitorConsumer({ client: kafka, connection, competitors, logger }),
           createCampaignAttributionConsumer({ client: kafka, connection, campaigns: campaignService, logger }),
           createReferralConsumer({ client: kafka, connection, referrals, logger }),

@@ -1,5 +1,5 @@
 import { SafeIntScalar } from '@crm/money';
-import { personalDataKeysRouter, SealingPublisher, SubjectKeyStore } from '@crm/personal-data';
+import { personalDataOwner } from '@crm/personal-data';
 import { DateScalar, DateTimeScalar, loadSchema, mergeResolvers, runSubgraph } from '@crm/subgraph';
 import type { SalesEnv } from './env.js';
 import type { SalesServices } from './context.js';
@@ -47,7 +47,7 @@ export const typeDefs = loadSchema(new URL('..', import.meta.url));
 /** Starts the sales subgraph; used by `main.ts` and by the integration tests. */
 export async function startSales(env: SalesEnv, options: { handleSignals?: boolean } = {}) {
   let scheduler: Scheduler | undefined;
-  let personalKeys!: SubjectKeyStore;
+  let personalData!: ReturnType<typeof personalDataOwner>;
   const running = await runSubgraph<SalesServices>({
     name: SERVICE_NAME,
     env,
@@ -55,8 +55,7 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
     handleSignals: options.handleSignals ?? false,
     setup: ({ connection, relay, logger, kafka }) => {
       // SYS-6: a lead's name, company, contact and notes leave for Kafka sealed with the lead's own key.
-      personalKeys = new SubjectKeyStore(connection);
-      relay.wrapPublisher((publisher) => new SealingPublisher(publisher, personalKeys, ['lead']));
+      personalData = personalDataOwner({ connection, relay, entities: ['lead'], env, logger });
       const products = productModel(connection);
       const productService = new ProductService(products, relay);
       relay.register(products, { serializer: productService.serial });
@@ -104,7 +103,7 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
       // unreadable), then each module erases what it holds about the person.
       customerLinks.registerErasure('lead-keys', async (customerId) => {
         const ofPerson = await leads.find({ customerId: customerId.toLowerCase() }, { _id: 1 }).lean<Array<{ _id: { toHexString(): string } }>>().exec();
-        for (const lead of ofPerson) await personalKeys.shred('lead', lead._id.toHexString());
+        for (const lead of ofPerson) await personalData.store.shred('lead', lead._id.toHexString());
         return ofPerson.length;
       });
       for (const [module, erase] of Object.entries(salesErasers({ leads, opportunities, quotes, contracts, orders, expenses }))) customerLinks.registerErasure(module, erase);
@@ -117,7 +116,7 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
     },
   });
   // The other services' consumers fetch leads' keys here (not through the gateway).
-  running.server.app.use(personalDataKeysRouter({ store: personalKeys, entities: ['lead'], secret: env.PERSONAL_DATA_SECRET, previousSecret: env.PERSONAL_DATA_SECRET_PREVIOUS, logger: running.deps.logger }));
+  running.server.app.use(personalData.router);
   // The scheduler runs in every replica (its jobs claim each change once) and stops before the rest.
   const salesScheduler = scheduler!;
   salesScheduler.start();
