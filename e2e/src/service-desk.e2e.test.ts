@@ -1,10 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { eventually, login } from '@crm/testing';
+import { connectMongo } from '@crm/mongo';
+import { consumerGroupState, eventually, login } from '@crm/testing';
+import { Types } from 'mongoose';
 import { e2ePlatform, gatewayCalls, loginAll, userIdOf } from './platform.js';
 
 const { infra, platform, logDir } = await e2ePlatform('service-desk');
 
 const { raw, asUser } = gatewayCalls(platform);
+
+/**
+ * Where a customer's account link stands on its way to the service desk, for the failure message:
+ * still pending in the customers document, in Kafka but not consumed, or consumed but not applied.
+ */
+async function linkDiagnosis(customerId: string) {
+  const entryOf = async (service: string, collection: string) => {
+    const connection = await connectMongo({ url: infra.mongoUrl, dbName: platform.subgraphs[service]!.db });
+    try {
+      return await connection.db!.collection(collection).findOne({ _id: collection === 'customers' ? new Types.ObjectId(customerId) : (customerId as never) }, { projection: { portalUserId: 1, version: 1, pendingEvents: { type: 1, time: 1 } } });
+    } finally {
+      await connection.close();
+    }
+  };
+  const ready = await fetch(`${platform.subgraphs['service-desk']!.url.replace(/\/graphql$/, '')}/readyz`).then((r) => r.json()).catch((e: Error) => e.message);
+  return {
+    customer: await entryOf('customers', 'customers'),
+    directoryEntry: await entryOf('service-desk', 'customer_directory'),
+    serviceDeskReady: ready,
+    group: await consumerGroupState(infra, `${platform.topicPrefix}.service-desk.customer-directory`, `${platform.topicPrefix}.customer`),
+  };
+}
 
 describe(`service desk through the gateway (logs: ${logDir})`, () => {
   it('a customer opens a ticket for itself, it is dispatched round robin, worked, resolved, rated; Customer shows tickets and satisfaction', async () => {
@@ -30,8 +54,8 @@ describe(`service desk through the gateway (logs: ${logDir})`, () => {
       lastError = result.errors;
       return result.errors ? undefined : result.data!.createTicket;
       // The service desk's consumer joins its group on the fresh topic first (tens of seconds on a slow machine).
-    }, 60_000, 250).catch((error: Error) => {
-      throw new Error(`${error.message}: ${JSON.stringify(lastError)}`);
+    }, 60_000, 250).catch(async (error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(lastError)}; ${JSON.stringify(await linkDiagnosis(created.id))}`);
     });
     // Ticket.customer.name comes from the customers subgraph.
     expect(opened).toMatchObject({ status: 'ASSIGNED', customerId: created.id, channel: 'WEB', customer: { id: created.id, name: 'Nanjing University' } });

@@ -227,6 +227,26 @@ export async function topicMessageCounts(infra: TestInfra, prefix: string): Prom
   }
 }
 
+/**
+ * Where a consumer group stands on a topic, for failure messages: the group's state and members'
+ * assignments, and per partition the end offset beside the group's committed offset.
+ */
+export async function consumerGroupState(infra: TestInfra, groupId: string, topic: string) {
+  const { Kafka, AssignerProtocol, logLevel } = await import('kafkajs');
+  const admin = new Kafka({ clientId: uniqueName('group-state'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const [ends, [committed], { groups: [group] }] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] }), admin.describeGroups([groupId])]);
+    return {
+      state: group?.state,
+      members: (group?.members ?? []).map((m) => ({ clientId: m.clientId, assignment: m.memberAssignment.length ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment : null })),
+      partitions: ends.map((p) => ({ partition: p.partition, end: p.high, committed: committed?.partitions.find((c) => c.partition === p.partition)?.offset ?? null })),
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** One message a {@link smtpCatcher} received. */
 export interface CaughtMail {
   from: string;
