@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { Admin } from 'kafkajs';
 
 /** Where the real servers for a test run are. */
 export interface TestInfra {
@@ -176,6 +177,20 @@ export interface WatchedEvent {
 }
 
 /**
+ * Creates a topic (if missing) and waits until every partition has a leader. Not kafkajs'
+ * `waitForLeaders`: its wait rejects a promise nobody awaits when the broker answers
+ * UNKNOWN_TOPIC_OR_PARTITION, an unhandled rejection that fails the whole test file.
+ */
+export async function createTopicWithLeaders(admin: Admin, topic: string, numPartitions = 1, options: { replicationFactor?: number; configEntries?: Array<{ name: string; value: string }> } = {}): Promise<boolean> {
+  const created = await admin.createTopics({ topics: [{ topic, numPartitions, ...options }], waitForLeaders: false });
+  await eventually(async () => {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return topics[0] && topics[0].partitions.length > 0 && topics[0].partitions.every((p) => p.leader >= 0);
+  }, 30_000, 100);
+  return created;
+}
+
+/**
  * Records every message of a real topic from its beginning (a new group at "latest" could miss an
  * event sent before its first fetch); tests find theirs by id. Uses kafkajs directly so the code under
  * test (@crm/events) is not also the instrument.
@@ -185,8 +200,11 @@ export async function watchTopic(infra: TestInfra, topic: string) {
   const kafka = new Kafka({ clientId: uniqueName('watch'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  await admin.disconnect();
+  try {
+    await createTopicWithLeaders(admin, topic, 3);
+  } finally {
+    await admin.disconnect();
+  }
   const consumer = kafka.consumer({ groupId: uniqueName('watch') });
   const seen: WatchedEvent[] = [];
   await consumer.connect();

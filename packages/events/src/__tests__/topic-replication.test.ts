@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@crm/logger';
-import { uniqueName } from '@crm/testing';
+import { createTopicWithLeaders, uniqueName } from '@crm/testing';
 import { connectMongo } from '@crm/mongo';
 import { EventConsumer, MongoProcessedEvents } from '../consumer.js';
 import { deadLetterTopicFor } from '../envelope.js';
@@ -111,7 +111,7 @@ describe('topic replication settings (real Kafka, one broker)', () => {
 
   it('min.insync.replicas 2 on one replica: Kafka accepts the topic and acks=all sends succeed (it caps the minimum at the replica count)', async () => {
     const topic = topicName('isr2');
-    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] })).toBe(true);
+    expect(await createTopicWithLeaders(admin, topic, 1, { replicationFactor: 1, configEntries: [{ name: 'min.insync.replicas', value: '2' }] })).toBe(true);
     expect(await described(topic)).toEqual({ partitions: 1, replicationFactor: 1, minInsyncReplicas: '2' });
     const { kafka } = client();
     await kafka.send([{ topic, key: 'k', value: 'kept by one replica only' }]);
@@ -133,7 +133,7 @@ describe('topic replication settings (real Kafka, one broker)', () => {
 
   it('warns about an existing topic whose replication differs, naming found and wanted values, and leaves it alone', async () => {
     const topic = topicName('mismatch');
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
+    await createTopicWithLeaders(admin, topic, 1, { replicationFactor: 1 });
     const { kafka, warnings } = client({ replicationFactor: 3, minInsyncReplicas: 2 });
     await kafka.ensureTopics([topic]);
     expect(warnings).toEqual([
