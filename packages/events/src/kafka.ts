@@ -79,10 +79,22 @@ export function kafkaLogCreator(logger: Logger) {
     };
 }
 
+/** Connects a kafkajs producer or admin; a failed connection calls `forget` so the next call tries afresh. */
+async function connectOnce<T extends { connect: () => Promise<void> }>(connection: T, forget: () => void): Promise<T> {
+  try {
+    await connection.connect();
+    return connection;
+  } catch (error) {
+    forget();
+    throw error;
+  }
+}
+
 export class KafkaClient {
   private readonly kafka: Kafka;
-  private producer: Producer | undefined;
-  private admin: Admin | undefined;
+  /** Connecting or connected; shared so that concurrent first calls make one producer and one admin, not one each. */
+  private producer: Promise<Producer> | undefined;
+  private admin: Promise<Admin> | undefined;
   private readonly consumers = new Set<Consumer>();
   /** Topics this client created or checked (or is doing so): sends create missing ones with our settings first. */
   private readonly ensured = new Map<string, Promise<void>>();
@@ -110,12 +122,10 @@ export class KafkaClient {
     });
   }
 
-  private async getAdmin(): Promise<Admin> {
-    if (!this.admin) {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      this.admin = admin;
-    }
+  private getAdmin(): Promise<Admin> {
+    this.admin ??= connectOnce(this.kafka.admin(), () => {
+      this.admin = undefined;
+    });
     return this.admin;
   }
 
@@ -268,15 +278,14 @@ export class KafkaClient {
    */
   async send(messages: RawMessage[]): Promise<void> {
     await this.ensureOnce(messages.map((message) => message.topic));
-    if (!this.producer) {
-      // Idempotent: a retried batch is written once (with acks=-1 and one request in flight, as kafkajs requires).
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-      await producer.connect();
-      this.producer = producer;
-    }
+    // Idempotent: a retried batch is written once (with acks=-1 and one request in flight, as kafkajs requires).
+    this.producer ??= connectOnce(this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }), () => {
+      this.producer = undefined;
+    });
+    const producer = await this.producer;
     const byTopic = new Map<string, RawMessage[]>();
     for (const message of messages) byTopic.set(message.topic, [...(byTopic.get(message.topic) ?? []), message]);
-    await this.producer.sendBatch({
+    await producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic].map(([topic, list]) => ({
         topic,
@@ -358,10 +367,11 @@ export class KafkaClient {
   async disconnect(): Promise<void> {
     await Promise.allSettled([...this.consumers].map((consumer) => consumer.disconnect()));
     this.consumers.clear();
-    await this.producer?.disconnect();
-    await this.admin?.disconnect();
+    const [producer, admin] = [this.producer, this.admin];
     this.producer = undefined;
     this.admin = undefined;
+    // One that never connected has nothing to close.
+    await Promise.allSettled([producer, admin].map(async (connecting) => (await connecting)?.disconnect()));
   }
 }
 
