@@ -1,5 +1,6 @@
 import { Schema, type Model } from 'mongoose';
 import type { Logger } from '@crm/logger';
+import { PerKeySerializer } from '@crm/mongo';
 import type { CloudEvent } from './envelope.js';
 import type { EventPublisher } from './kafka.js';
 
@@ -37,19 +38,19 @@ function oldestEventTime(events: CloudEvent[]): number {
 }
 
 /**
- * Runs work on one document one at a time (structurally `PerKeySerializer` from `@crm/mongo`, keyed
- * by the document id as a string).
+ * Runs work on one document (or, with `runAll`, on several at once) one at a time: `PerKeySerializer`
+ * from `@crm/mongo`, keyed by the document id as a string.
  */
-export interface DocumentSerializer {
-  run<T>(key: string, work: () => Promise<T>): Promise<T>;
-}
+export type DocumentSerializer = Pick<PerKeySerializer, 'run' | 'runAll'>;
 
 export interface OutboxRegistration {
   /**
-   * The serializer the service runs its own writes to these documents through. On FerretDB v1 an
-   * update is read, change, write back the whole document: the relay's removal of published events
-   * racing a state change could undo it. With this, the relay removes them inside the same queue.
-   * Do not `await` `publishDocument` from inside that serializer (use `notify`): it would wait on itself.
+   * The serializer the service already runs its own writes to these documents through (default: the
+   * relay's own, see `OutboxRelay.writing`). On FerretDB v1 an update is read, change, write back the
+   * whole document: the relay's removal of published events racing a state change undid it (the
+   * change and its event were gone, and the writer had been told it succeeded). The relay removes
+   * them inside the same queue. Do not `await` `publishDocument` from inside that serializer (use
+   * `notify`): it would wait on itself.
    */
   serializer?: DocumentSerializer;
 }
@@ -118,10 +119,22 @@ export class OutboxRelay {
     return this;
   }
 
-  /** Runs a removal of published events on one document through the model's serializer, if it has one. */
-  private removing<T>(model: AnyModel, id: unknown, work: () => Promise<T>): Promise<T> {
-    const serializer = this.serializers.get(model.collection.collectionName);
-    return serializer ? serializer.run(String(id), work) : work();
+  /** The queue the writes to this collection's documents and the relay's removals share. */
+  private serializerOf(model: AnyModel): DocumentSerializer {
+    const name = model.collection.collectionName;
+    let serializer = this.serializers.get(name);
+    if (!serializer) this.serializers.set(name, (serializer = new PerKeySerializer()));
+    return serializer;
+  }
+
+  /**
+   * Runs a write to one outbox document (an update appending events, or any other update of it) so
+   * that it never overlaps the relay's removal of published events from the same document. Needed on
+   * FerretDB v1, whose updates rewrite the whole document without isolation; on MongoDB it changes
+   * nothing. Services whose writes already go through a serializer register it instead.
+   */
+  writing<T>(model: AnyModel, id: unknown, work: () => Promise<T>): Promise<T> {
+    return this.serializerOf(model).run(String(id), work);
   }
 
   /** Publishes one document's pending events now; failures are logged and left for the poller. */
@@ -152,7 +165,7 @@ export class OutboxRelay {
     if (pending.length === 0) return;
     await this.publisher.publish(pending);
     // $pullAll, not $pull with a condition: FerretDB v1 ignores conditional $pull silently.
-    await this.removing(model, id, () => model.collection.updateOne({ _id: id as never }, { $pullAll: { [OUTBOX_FIELD]: pending } } as never));
+    await this.writing(model, id, () => model.collection.updateOne({ _id: id as never }, { $pullAll: { [OUTBOX_FIELD]: pending } } as never));
   }
 
   /** Publishes the events of these documents in one request, then removes exactly those from each. */
@@ -160,17 +173,17 @@ export class OutboxRelay {
     await this.publisher.publish(free.flatMap((doc) => doc[OUTBOX_FIELD]));
     // FerretDB v1 holds one pooled SQLite connection (100 per database) per statement of an
     // `update` command until the command ends: 100 statements in one command hang that database.
-    const serialized = this.serializers.has(model.collection.collectionName);
-    for (let i = 0; serialized && i < free.length; i += 1) {
-      const doc = free[i]!;
-      await this.removing(model, doc._id, () => model.collection.updateOne({ _id: doc._id as never }, { $pullAll: { [OUTBOX_FIELD]: doc[OUTBOX_FIELD] } } as never));
-    }
-    for (let i = 0; !serialized && i < free.length; i += UPDATES_PER_COMMAND) {
-      await model.collection.bulkWrite(
-        free
-          .slice(i, i + UPDATES_PER_COMMAND)
-          .map((doc) => ({ updateOne: { filter: { _id: doc._id as never }, update: { $pullAll: { [OUTBOX_FIELD]: doc[OUTBOX_FIELD] } } as never } })),
-        { ordered: false },
+    const serializer = this.serializerOf(model);
+    for (let i = 0; i < free.length; i += UPDATES_PER_COMMAND) {
+      const chunk = free.slice(i, i + UPDATES_PER_COMMAND);
+      // Holds the chunk's documents against the service's writes (see `writing`) for one command.
+      await serializer.runAll(
+        chunk.map((doc) => String(doc._id)),
+        () =>
+          model.collection.bulkWrite(
+            chunk.map((doc) => ({ updateOne: { filter: { _id: doc._id as never }, update: { $pullAll: { [OUTBOX_FIELD]: doc[OUTBOX_FIELD] } } as never } })),
+            { ordered: false },
+          ),
       );
     }
   }

@@ -11,12 +11,21 @@ export class PerKeySerializer {
   private readonly tails = new Map<string, Promise<unknown>>();
 
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.tails.set(key, next);
+    return this.runAll([key], work);
+  }
+
+  /**
+   * Runs `work` once every write queued on any of `keys` has ended, and holds all of them until it
+   * ends (one bulk command over many documents, e.g. the outbox relay's removal of published events).
+   */
+  runAll<T>(keys: readonly string[], work: () => Promise<T>): Promise<T> {
+    const unique = [...new Set(keys)];
+    const previous = Promise.all(unique.map((key) => (this.tails.get(key) ?? Promise.resolve()).catch(() => undefined)));
+    const next = previous.then(work);
+    for (const key of unique) this.tails.set(key, next);
     void next
       .finally(() => {
-        if (this.tails.get(key) === next) this.tails.delete(key);
+        for (const key of unique) if (this.tails.get(key) === next) this.tails.delete(key);
       })
       .catch(() => undefined);
     return next;

@@ -69,6 +69,8 @@ export class ActivityService {
   ) {
     // A merge (CUS-6) carries the merged customer's activities and timeline over to the survivor.
     customers.onMerge(async (mergedId, survivorId) => {
+      // Their pending events first: on FerretDB v1 a bulk rewrite racing the relay's removal could undo either.
+      await this.relay.publishMatching(this.activities, { customerId: mergedId });
       await this.activities.collection.updateMany({ customerId: mergedId } as never, { $set: { customerId: survivorId } } as never);
       await this.timeline.moveCustomer(mergedId, survivorId);
     });

@@ -125,10 +125,9 @@ export class TimelineService {
     await this.touchCustomer(entry.customerId, new Date(Math.min(entry.occurredAt.getTime(), Date.parse(event.time) || Date.now())));
   }
 
-  /** Moves a customer's `lastActivityAt` forward to `at` (never back, never past now): `$max`, idempotent. */
+  /** Moves a customer's `lastActivityAt` forward to `at` (never back, never past now). */
   async touchCustomer(customerId: string, at: Date): Promise<void> {
-    const when = new Date(Math.min(at.getTime(), Date.now()));
-    await this.customerRecords.collection.updateOne({ _id: new Types.ObjectId(customerId) } as never, { $max: { lastActivityAt: when } } as never);
+    await this.customers.touchLastActivity(customerId, at);
   }
 
   /** Follows `mergedInto` (CUS-6), so facts about a merged-away customer land on its survivor. */

@@ -268,11 +268,28 @@ export class CustomerService {
    * Applies `changes` and its event in one conditional update on the version read: a concurrent
    * change makes it CONFLICT instead of silently overwriting (no transactions needed).
    */
+  /**
+   * Every update of a stored customer goes through here: in step with the relay's removal of
+   * published events from the same document (FerretDB v1 rewrites whole documents, and a removal
+   * racing a change undid it; see OutboxRelay.writing).
+   */
+  private writing<T>(id: Types.ObjectId | string, work: () => Promise<T>): Promise<T> {
+    return this.relay.writing(this.customers, String(id).toLowerCase(), work);
+  }
+
+  /** Moves `lastActivityAt` forward to `at` (never back, never past now): `$max`, idempotent. */
+  async touchLastActivity(customerId: string, at: Date): Promise<void> {
+    const when = new Date(Math.min(at.getTime(), Date.now()));
+    await this.writing(customerId, () => this.customers.collection.updateOne({ _id: new Types.ObjectId(customerId) } as never, { $max: { lastActivityAt: when } } as never));
+  }
+
   private async commit(current: CustomerRecord, changes: Partial<CustomerRecord>, event: (next: CustomerRecord) => CloudEvent): Promise<CustomerRecord> {
     const next: CustomerRecord = { ...current, ...changes, version: current.version + 1, updatedAt: new Date() };
-    const result = await this.customers.collection.updateOne(
-      { _id: current._id, version: current.version } as never,
-      { $set: { ...changes, version: next.version, updatedAt: next.updatedAt }, ...appendEvents([event(next)]) } as never,
+    const result = await this.writing(current._id, () =>
+      this.customers.collection.updateOne(
+        { _id: current._id, version: current.version } as never,
+        { $set: { ...changes, version: next.version, updatedAt: next.updatedAt }, ...appendEvents([event(next)]) } as never,
+      ),
     );
     if (result.matchedCount === 0) throw new CustomerException('CUSTOMER_VERSION_CONFLICT', 'The customer was changed meanwhile; reload and retry');
     this.relay.notify(this.customers, current._id);
@@ -342,7 +359,7 @@ export class CustomerService {
     const changes = erasedFields(now, user.id);
     // The records merged into this one were the same person; they stay (deleted) for their ids only.
     for (const mergedId of (await this.mergedInto(id)).slice(1)) {
-      await this.customers.collection.updateOne({ _id: new Types.ObjectId(mergedId) } as never, { $set: changes } as never);
+      await this.writing(mergedId, () => this.customers.collection.updateOne({ _id: new Types.ObjectId(mergedId) } as never, { $set: changes } as never));
     }
     return this.commit(current, changes, (next) => customerErased(next, user.id, current.portalUserId ?? null));
   }
@@ -369,7 +386,9 @@ export class CustomerService {
     for (const { _id, identity } of batch) {
       if (!identity) continue;
       // Only if unchanged since read: a concurrent update sealed it under the current key already.
-      const result = await this.customers.updateOne({ _id, 'identity.ciphertext': identity.ciphertext }, { $set: { 'identity.ciphertext': this.vault.reseal(identity).ciphertext } }).exec();
+      const result = await this.writing(_id, () =>
+        this.customers.updateOne({ _id, 'identity.ciphertext': identity.ciphertext }, { $set: { 'identity.ciphertext': this.vault.reseal(identity).ciphertext } }).exec(),
+      );
       resealed += result.modifiedCount;
     }
     return { resealed, remaining: await this.customers.countDocuments(stale).exec() };
@@ -459,9 +478,11 @@ export class CustomerService {
     }
     if (merged) {
       const now = new Date();
-      await this.customers.collection.updateOne(
-        { _id: merged._id, version: merged.version } as never,
-        { $set: { mergedInto: survivorId, deletedAt: now, deletedBy: user.id, updatedAt: now, version: merged.version + 1 } } as never,
+      await this.writing(merged._id, () =>
+        this.customers.collection.updateOne(
+          { _id: merged._id, version: merged.version } as never,
+          { $set: { mergedInto: survivorId, deletedAt: now, deletedBy: user.id, updatedAt: now, version: merged.version + 1 } } as never,
+        ),
       );
     }
     for (const hook of this.mergeHooks) await hook(mergedId, survivorId);
