@@ -98,10 +98,13 @@ export class UserAccountService {
 
   /** Records the change and its event in the account's own document, then lets the relay publish it. */
   private async recordChange(account: KeycloakUser, by: AuthUser, event: CloudEvent): Promise<void> {
-    await this.records.updateOne(
-      { _id: account.id },
-      { $set: { username: account.username, changedAt: new Date(), changedBy: by.id }, ...appendEvents([event]) },
-      { upsert: true },
+    // In step with the relay's removal of published events (FerretDB v1: see OutboxRelay.writing).
+    await this.relay.writing(this.records, account.id, () =>
+      this.records.updateOne(
+        { _id: account.id },
+        { $set: { username: account.username, changedAt: new Date(), changedBy: by.id }, ...appendEvents([event]) },
+        { upsert: true },
+      ),
     );
     this.relay.notify(this.records, account.id);
   }
