@@ -188,17 +188,21 @@ export class OutboxRelay {
     }
   }
 
-  /** Documents per registered aggregate that still hold unpublished events (for `crm_outbox_backlog`). */
   /**
-   * Publishes now the pending events of the documents matching `filter`: call it before rewriting
-   * those documents in bulk (e.g. an erasure). On FerretDB v1 an update rewrites the whole document,
-   * and one racing the relay's removal of published events can bring back what the other changed.
+   * `updateMany` for documents the relay may be removing events from (e.g. an erasure rewriting a
+   * person's records): one document at a time through `writing`, each update still limited by
+   * `filter`. Returns how many documents changed.
    */
-  async publishMatching(model: AnyModel, filter: Record<string, unknown>): Promise<void> {
-    const pending = await model.collection.find({ ...filter, [`${OUTBOX_FIELD}.0`]: { $exists: true } } as never, { projection: { _id: 1 } }).toArray();
-    for (const doc of pending) await this.publishDocument(model, doc._id);
+  async updateMatching(model: AnyModel, filter: Record<string, unknown>, update: Record<string, unknown>): Promise<number> {
+    const matching = await model.collection.find(filter as never, { projection: { _id: 1 } }).toArray();
+    let changed = 0;
+    for (const { _id } of matching) {
+      changed += (await this.writing(model, _id, () => model.collection.updateOne({ ...filter, _id } as never, update as never))).modifiedCount;
+    }
+    return changed;
   }
 
+  /** Documents per registered aggregate that still hold unpublished events (for `crm_outbox_backlog`). */
   async backlog(): Promise<Array<{ aggregate: string; pending: number }>> {
     return Promise.all(
       [...this.models.entries()].map(async ([aggregate, model]) => ({

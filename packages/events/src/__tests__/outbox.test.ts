@@ -174,6 +174,23 @@ describe('outbox relay against real Kafka and the MongoDB-compatible server', ()
     await Aggregate.collection.deleteMany({ _id: { $regex: /^race-/ } } as never);
   });
 
+  it('updateMatching rewrites the matching documents one by one in step with the removal of their events', async () => {
+    const relay = new OutboxRelay({ publisher: { publish: async () => undefined }, logger });
+    relay.register(Aggregate);
+    const lost: string[] = [];
+    for (let round = 0; round < 30; round += 1) {
+      const id = `bulk-${round}`;
+      await Aggregate.collection.insertOne({ _id: id as never, name: 'person', group: 'g', [OUTBOX_FIELD]: [createEvent({ source: '/test', type: `${entity}.created`, subject: id, data: {} })] });
+      const [, changed] = await Promise.all([relay.publishDocument(Aggregate, id), relay.updateMatching(Aggregate, { _id: id, group: 'g' }, { $set: { name: '[erased]' } })]);
+      expect(changed).toBe(1);
+      if ((await Aggregate.collection.findOne({ _id: id as never }))?.name !== '[erased]') lost.push(id);
+    }
+    expect(lost).toEqual([]);
+    // Only what the filter matches changes.
+    expect(await relay.updateMatching(Aggregate, { _id: 'bulk-0', group: 'other' }, { $set: { name: 'x' } })).toBe(0);
+    await Aggregate.collection.deleteMany({ _id: { $regex: /^bulk-/ } } as never);
+  });
+
   it('pauses without flushing: a poll under way stops after its batch and the rest waits for start', async () => {
     const ids = ['p1', 'p2', 'p3'];
     for (const id of ids) {

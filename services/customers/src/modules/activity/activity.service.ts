@@ -69,15 +69,13 @@ export class ActivityService {
   ) {
     // A merge (CUS-6) carries the merged customer's activities and timeline over to the survivor.
     customers.onMerge(async (mergedId, survivorId) => {
-      // Their pending events first: on FerretDB v1 a bulk rewrite racing the relay's removal could undo either.
-      await this.relay.publishMatching(this.activities, { customerId: mergedId });
-      await this.activities.collection.updateMany({ customerId: mergedId } as never, { $set: { customerId: survivorId } } as never);
+      // One by one in step with the relay (FerretDB v1: a bulk rewrite racing its removal of events could undo either).
+      await this.relay.updateMatching(this.activities, { customerId: mergedId }, { $set: { customerId: survivorId } });
       await this.timeline.moveCustomer(mergedId, survivorId);
     });
     // Right to erasure (SYS-6): what was written about the person goes; type, times and actors stay.
     customers.onErase(async (customerId) => {
-      await this.relay.publishMatching(this.activities, { customerId });
-      await this.activities.collection.updateMany({ customerId } as never, { $set: { subject: ERASED_TEXT, body: null } } as never);
+      await this.relay.updateMatching(this.activities, { customerId }, { $set: { subject: ERASED_TEXT, body: null } });
       await this.timeline.eraseCustomer(customerId);
     });
   }
@@ -155,9 +153,8 @@ export class ActivityService {
     const now = new Date();
     // A conditional single-document update (not findOneAndUpdate: FerretDB v1 rejects its projection):
     // of two concurrent completions, one wins and both return the stored result.
-    const result = await this.activities.collection.updateOne(
-      { _id: activity._id, completedAt: null } as never,
-      { $set: { completedAt: now, completedBy: user.id, updatedAt: now } } as never,
+    const result = await this.relay.writing(this.activities, activity._id, () =>
+      this.activities.collection.updateOne({ _id: activity._id, completedAt: null } as never, { $set: { completedAt: now, completedBy: user.id, updatedAt: now } } as never),
     );
     if (result.modifiedCount > 0) await this.timeline.touchCustomer(activity.customerId, now);
     return (await this.activities.findById(id).lean<ActivityRecord>().exec())!;

@@ -32,8 +32,8 @@ export class FeedbackService {
   ) {
     // Erasure keeps ratings (product aggregates) and drops what the person wrote.
     customers.onErase(async (customerId) => {
-      await this.relay.publishMatching(this.feedback, { customerId });
-      await this.feedback.collection.updateMany({ customerId } as never, { $set: { comment: null, feature: null } } as never);
+      // One by one in step with the relay (FerretDB v1: a bulk rewrite racing its removal of events could undo either).
+      await this.relay.updateMatching(this.feedback, { customerId }, { $set: { comment: null, feature: null } });
     });
   }
 
