@@ -88,7 +88,7 @@ export async function startMarketing(env: MarketingEnv, options: { handleSignals
       const messageRecords = messageModel(connection);
       const messages = new MessageService(messageRecords, relay, consents, channelsOut, async (customerId) => (await customerProfiles.get(customerId))?.name || null, env.MARKETING_COMPANY_NAME);
       // customer.erased (SYS-6): the profile consumer erases the person's copies in every module.
-      for (const erase of marketingErasers({ messages: messageRecords, responses: surveyRecords.responses, consents: consentRecords })) customerProfiles.onErase(erase);
+      for (const erase of marketingErasers({ messages: messageRecords, responses: surveyRecords.responses, consents: consentRecords }, relay)) customerProfiles.onErase(erase);
       const carePlans = carePlanModel(connection);
       const care = new CareService(carePlans, relay, messages, customerProfiles, segments, holidayCalendar(env.CARE_HOLIDAYS), env.CARE_TIME_ZONE);
       relay.register(carePlans, { serializer: care.serial });

@@ -109,7 +109,7 @@ export class MessageService {
     };
     try {
       if (existing) {
-        const retried = await this.messages.collection.updateOne({ _id, status: 'FAILED', attempts: existing.attempts } as never, { $set: message } as never);
+        const retried = await this.writing(_id, () => this.messages.collection.updateOne({ _id, status: 'FAILED', attempts: existing.attempts } as never, { $set: message } as never));
         if (retried.matchedCount === 0) return done((await this.messages.findById(_id).lean<MessageRecord>().exec())!);
       } else {
         await this.messages.collection.insertOne(message as never);
@@ -125,14 +125,21 @@ export class MessageService {
       await channel.deliver({ to: address, subject: message.subject, body: message.body });
     } catch (error) {
       const reason = error instanceof Error ? error.message.slice(0, 500) : String(error);
-      await this.messages.collection.updateOne({ _id } as never, { $set: { status: 'FAILED', reason, updatedAt: new Date() } } as never);
+      await this.writing(_id, () => this.messages.collection.updateOne({ _id } as never, { $set: { status: 'FAILED', reason, updatedAt: new Date() } } as never));
       return { message: { ...message, status: 'FAILED', reason }, outcome: 'FAILED' };
     }
     const sentAt = new Date();
     const event = messageSent(message, channel.via, sentAt);
-    await this.messages.collection.updateOne({ _id } as never, { $set: { status: 'SENT', deliveredVia: channel.via, sentAt, updatedAt: sentAt }, ...appendEvents([event]) } as never);
+    await this.writing(_id, () =>
+      this.messages.collection.updateOne({ _id } as never, { $set: { status: 'SENT', deliveredVia: channel.via, sentAt, updatedAt: sentAt }, ...appendEvents([event]) } as never),
+    );
     this.relay.notify(this.messages, _id);
     return { message: { ...message, status: 'SENT', deliveredVia: channel.via, sentAt }, outcome: 'SENT' };
+  }
+
+  /** Updates of a stored message, in step with the relay (FerretDB v1: see OutboxRelay.writing). */
+  private writing<T>(id: string, work: () => Promise<T>): Promise<T> {
+    return this.relay.writing(this.messages, id, work);
   }
 
   async of(customerId: string, first: number, user: AuthUser): Promise<MessageRecord[]> {
