@@ -106,7 +106,7 @@ export async function startSales(env: SalesEnv, options: { handleSignals?: boole
         for (const lead of ofPerson) await personalData.store.shred('lead', lead._id.toHexString());
         return ofPerson.length;
       });
-      for (const [module, erase] of Object.entries(salesErasers({ leads, opportunities, quotes, contracts, orders, expenses }))) customerLinks.registerErasure(module, erase);
+      for (const [module, erase] of Object.entries(salesErasers(relay, { leads, opportunities, quotes, contracts, orders, expenses }))) customerLinks.registerErasure(module, erase);
       return {
         services: { products: productService, stock, expenses: expenseService, productImports, quotes: quoteService, contracts: contractService, orders: orderService, leads: leadService, opportunities: opportunityService, pipeline, forecast: new ForecastService(opportunityService, pipeline), customerLinks },
         resolvers: mergeResolvers(customerReferenceResolvers, productResolvers, stockResolvers, expenseResolvers, productImportResolvers, quoteResolvers, contractResolvers, orderResolvers, leadResolvers, opportunityResolvers, pipelineResolvers, forecastResolvers, { DateTime: DateTimeScalar, Date: DateScalar, SafeInt: SafeIntScalar }),

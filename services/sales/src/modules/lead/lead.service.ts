@@ -174,7 +174,7 @@ export class LeadService {
   }
 
   async update(id: string, input: UpdateLeadInput, expectedVersion: number | null | undefined, user: AuthUser): Promise<LeadRecord> {
-    return this.serial.run(id, async () => {
+    return this.serial.run(id.toLowerCase(), async () => {
       const current = await this.writable(id, user);
       this.checkVersion(current, expectedVersion);
       if (current.status === 'CONVERTED') throw new LeadException('LEAD_ALREADY_CONVERTED', 'A converted lead no longer changes; edit its customer and opportunity');
@@ -193,7 +193,7 @@ export class LeadService {
 
   /** NEW → CONTACTED → QUALIFIED | DISQUALIFIED (with a reason); see `LEAD_TRANSITIONS`. */
   async changeStatus(id: string, status: LeadStatus, reason: string | null | undefined, expectedVersion: number | null | undefined, user: AuthUser): Promise<LeadRecord> {
-    return this.serial.run(id, async () => {
+    return this.serial.run(id.toLowerCase(), async () => {
       const current = await this.writable(id, user);
       this.checkVersion(current, expectedVersion);
       const parsed = changeStatusInput.safeParse({ status, reason });
@@ -229,7 +229,7 @@ export class LeadService {
    * then the retry creates the opportunity the lead recorded.
    */
   async convert(id: string, input: ConvertLeadInput, expectedVersion: number | null | undefined, user: AuthUser): Promise<LeadConversionResult> {
-    return this.serial.run(id, async () => {
+    return this.serial.run(id.toLowerCase(), async () => {
       const current = await this.writable(id, user);
       if (current.status === 'CONVERTED') return this.finishConversion(current, user);
       this.checkVersion(current, expectedVersion);

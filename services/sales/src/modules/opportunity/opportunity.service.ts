@@ -288,7 +288,7 @@ export class OpportunityService {
   }
 
   async update(id: string, input: UpdateOpportunityInput, expectedVersion: number | null | undefined, user: AuthUser): Promise<OpportunityRecord> {
-    return this.serial.run(id, async () => {
+    return this.serial.run(id.toLowerCase(), async () => {
       const current = await this.writable(id, user);
       this.checkVersion(current, expectedVersion);
       if (current.status !== 'OPEN') throw new OpportunityException('OPPORTUNITY_CLOSED', `The opportunity is ${current.status}; it no longer changes`);
@@ -314,7 +314,7 @@ export class OpportunityService {
    * reason) and nothing moves it out of them.
    */
   async move(id: string, stage: string, expectedVersion: number, reason: string | null | undefined, user: AuthUser): Promise<OpportunityRecord> {
-    return this.serial.run(id, async () => {
+    return this.serial.run(id.toLowerCase(), async () => {
       const current = await this.writable(id, user);
       this.checkVersion(current, expectedVersion);
       if (current.status !== 'OPEN') throw new OpportunityException('OPPORTUNITY_CLOSED', `The opportunity is ${current.status}; it no longer moves`);

@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { eventually } from '@crm/testing';
 import { cny, distinctTypes, fieldsOf, someId, startSalesKit, type User } from '../../opportunity/__tests__/sales-kit.js';
 import { customerIdForLead, opportunityIdForLead } from '../lead.service.js';
@@ -125,6 +125,14 @@ describe('leads (SAL-2)', () => {
     expect(stale.errors?.[0]?.extensions?.reason).toBe('LEAD_VERSION_CONFLICT');
     const { event } = await leadEvents.find((e) => e.subject === id && e.type === 'lead.updated');
     expect(event.data.changed.sort()).toEqual(['email', 'notes', 'phones']);
+
+    // An id in capitals is the same lead and the same queue as the relay's (it keys by the stored
+    // lower-case id): otherwise the change could race the removal of published events (FerretDB v1).
+    const queued = vi.spyOn(kit.running.services.leads.serial, 'run');
+    const upper = await call(`mutation($id: ID!) { updateLead(id: $id, input: { notes: "Called back" }) { id notes } }`, { id: id.toUpperCase() });
+    expect(upper.data!.updateLead).toEqual({ id, notes: 'Called back' });
+    expect(queued.mock.calls.map(([key]) => key)).toContain(id);
+    queued.mockRestore();
   });
 
   it('converts a qualified lead into a new customer and an opportunity in one step, once', async () => {
