@@ -245,12 +245,15 @@ export class AfterSalesService {
 
   /** customer.erased: the reason and notes go (kind, product, order, quantity, status and times stay); no event. Idempotent. */
   async eraseCustomer(customerId: string): Promise<number> {
-    const docs = (await this.records.collection.find({ customerId: customerId.toLowerCase() } as never).toArray()) as unknown as AfterSalesRecord[];
-    for (const record of docs) {
+    const docs = await this.records.collection.find({ customerId: customerId.toLowerCase() } as never, { projection: { _id: 1 } }).toArray();
+    // Read afresh and rewritten inside the record's queue (shared with the relay; FerretDB v1).
+    for (const { _id } of docs) await this.writer.serial.run(String(_id), async () => {
+      const record = (await this.records.collection.findOne({ _id } as never)) as unknown as AfterSalesRecord | null;
+      if (!record) return;
       await this.records.collection.updateOne({ _id: record._id } as never, {
         $set: { reason: ERASED_TEXT, statusNote: record.statusNote ? ERASED_TEXT : null, history: record.history.map((h) => ({ ...h, note: h.note ? ERASED_TEXT : null })) },
       } as never);
-    }
+    });
     return docs.length;
   }
 

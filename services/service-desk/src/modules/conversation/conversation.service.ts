@@ -266,12 +266,15 @@ export class ConversationService {
 
   /** customer.erased: the subject and every message's text go (authors, times and status stay); no event. Idempotent. */
   async eraseCustomer(customerId: string): Promise<number> {
-    const docs = (await this.conversations.collection.find({ customerId: customerId.toLowerCase() } as never).toArray()) as unknown as ConversationRecord[];
-    for (const conversation of docs) {
+    const docs = await this.conversations.collection.find({ customerId: customerId.toLowerCase() } as never, { projection: { _id: 1 } }).toArray();
+    // Read afresh and rewritten inside the conversation's queue (shared with the relay; FerretDB v1).
+    for (const { _id } of docs) await this.writer.serial.run(String(_id), async () => {
+      const conversation = (await this.conversations.collection.findOne({ _id } as never)) as unknown as ConversationRecord | null;
+      if (!conversation) return;
       await this.conversations.collection.updateOne({ _id: conversation._id } as never, {
         $set: { subject: ERASED_TEXT, messages: conversation.messages.map((m) => ({ ...m, text: ERASED_TEXT, answers: [] })) },
       } as never);
-    }
+    });
     return docs.length;
   }
 

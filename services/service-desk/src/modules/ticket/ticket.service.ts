@@ -773,9 +773,12 @@ export class TicketService {
    * A redaction, not a business change: no event (consumers erase their own copies). Idempotent.
    */
   async eraseCustomer(customerId: string): Promise<number> {
-    const docs = await this.tickets.collection.find({ customerId: customerId.toLowerCase() } as never).toArray();
-    for (const doc of docs) {
-      const ticket = doc as unknown as TicketRecord;
+    const docs = await this.tickets.collection.find({ customerId: customerId.toLowerCase() } as never, { projection: { _id: 1 } }).toArray();
+    // Each ticket read afresh and rewritten inside its queue (the writer's, shared with the relay): the
+    // arrays written back must not overwrite a concurrent change, nor race a removal of events (FerretDB v1).
+    for (const { _id } of docs) await this.writer.serial.run(String(_id), async () => {
+      const ticket = (await this.tickets.collection.findOne({ _id } as never)) as unknown as TicketRecord | null;
+      if (!ticket) return;
       await this.tickets.collection.updateOne({ _id: ticket._id } as never, {
         $set: {
           subject: ERASED_TEXT,
@@ -787,7 +790,7 @@ export class TicketService {
           ...(ticket.satisfaction ? { satisfaction: { ...ticket.satisfaction, comment: null } } : {}),
         },
       } as never);
-    }
+    });
     return docs.length;
   }
 

@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEvent, KafkaClient, KafkaEventPublisher } from '@crm/events';
 import { createLogger } from '@crm/logger';
@@ -172,4 +173,21 @@ describe('after-sales records (SVC-6, real Mongo, Kafka, Keycloak)', () => {
     expect(event.data).toMatchObject({ customerId: survivor, changed: ['customerId'], mergedCustomerId: customers.customer });
     expect(kit.running.services.customerLinks.modules).toContain('after-sales');
   });
+
+  it('customer.erased rewrites each record inside its queue (shared with the relay), from a fresh read', async () => {
+    const orderId = await order(customers.customer2, [product], 'DELIVERED');
+    const record = (await ok(agent(REQUEST, { input: { kind: 'REPAIR', customerId: customers.customer2, productId: product, orderId, reason: 'Screen cracked, call 138 0013 8000' } }))).requestAfterSales;
+    const afterSales = kit.running.services.afterSales;
+    let release!: () => void;
+    const held = afterSales.serial.run(record.id, () => new Promise<void>((resolve) => (release = resolve)));
+    const erasing = afterSales.eraseCustomer(customers.customer2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stored = () => db.collection('after_sales_records').findOne({ _id: new Types.ObjectId(record.id) });
+    expect((await stored())!.reason).toBe('Screen cracked, call 138 0013 8000');
+    release();
+    await held;
+    expect(await erasing).toBeGreaterThanOrEqual(1);
+    expect((await stored())!.reason).toBe('[erased]');
+  });
 });
+

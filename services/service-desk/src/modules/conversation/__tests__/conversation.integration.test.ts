@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Types } from 'mongoose';
 import { eventually } from '@crm/testing';
 import { codeOf, fieldsOf, ok, someId, startDeskKit } from '../../article/__tests__/desk-kit.js';
 import { HANDED_OVER_TEXT, MATCH_TEXT, NO_MATCH_TEXT } from '../conversation.service.js';
@@ -128,4 +129,22 @@ describe('online service (SVC-5, real Mongo, Kafka, Keycloak)', () => {
     expect(kit.running.services.customerLinks.modules).toEqual(expect.arrayContaining(['conversations', 'after-sales']));
     await eventually(async () => (await db.collection('conversations').countDocuments({ 'pendingEvents.0': { $exists: true } })) === 0, 10_000);
   });
+
+  it('customer.erased rewrites each conversation inside its queue (shared with the relay), from a fresh read', async () => {
+    const c = (await ok(customer(START, { input: { question: 'Toner is empty, my number is 138 0013 8000' } }))).startConversation;
+    const conversations = kit.running.services.conversations;
+    let release!: () => void;
+    const held = conversations.serial.run(c.id, () => new Promise<void>((resolve) => (release = resolve)));
+    const erasing = conversations.eraseCustomer(c.customerId);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stored = () => db.collection('conversations').findOne({ _id: new Types.ObjectId(c.id) });
+    expect((await stored())!.subject).not.toBe('[erased]');
+    release();
+    await held;
+    expect(await erasing).toBeGreaterThanOrEqual(1);
+    const erased = (await stored())!;
+    expect(erased.subject).toBe('[erased]');
+    expect(erased.messages.every((m: { text: string }) => m.text === '[erased]')).toBe(true);
+  });
 });
+

@@ -189,4 +189,22 @@ describe('who sees and changes which ticket', () => {
     const view = (await ok(as('customer')(`query($id: ID!) { ticket(id: $id) { history { field } } }`, { id: ticket.id }))).ticket.history;
     expect(view.some((h: any) => h.field === 'sla' || h.field === 'assignee')).toBe(false);
   });
+
+  it('customer.erased rewrites each ticket inside its queue (shared with the relay), from a fresh read: no change in between is overwritten', async () => {
+    const person = new Types.ObjectId().toHexString();
+    const ticket = (await ok(as('service.agent')(CREATE, { input: { customerId: person, subject: 'Printer jam', type: 'CONSULTATION' } }))).createTicket;
+    let release!: () => void;
+    const held = tickets.serial.run(ticket.id, () => new Promise<void>((resolve) => (release = resolve)));
+    const erasing = tickets.eraseCustomer(person);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await collection.findOne({ _id: new Types.ObjectId(ticket.id) }))!.subject).toBe('Printer jam');
+    // A comment written while the erasure waits is erased with the rest, not overwritten by a stale copy.
+    await collection.updateOne({ _id: new Types.ObjectId(ticket.id) }, { $push: { comments: { id: 'late', body: 'Call me on 138 0013 8000', visibility: 'PUBLIC', authorId: 'x', authorKind: 'AGENT', createdAt: new Date() } } } as never);
+    release();
+    await held;
+    expect(await erasing).toBe(1);
+    const stored = (await collection.findOne({ _id: new Types.ObjectId(ticket.id) }))!;
+    expect(stored.subject).toBe('[erased]');
+    expect(stored.comments.map((c: { body: string }) => c.body)).toEqual(['[erased]']);
+  });
 });
