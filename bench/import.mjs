@@ -94,6 +94,7 @@ const env = parseEnv(customersEnvSchema, {
   KEYCLOAK_URL: infra.KEYCLOAK_URL,
   KEYCLOAK_REALM: infra.KEYCLOAK_REALM ?? 'crm',
   GATEWAY_SECRET: randomBytes(24).toString('base64url'),
+  PERSONAL_DATA_SECRET: randomBytes(24).toString('base64url'),
   CUSTOMER_PII_KEY: randomBytes(32).toString('base64'),
   CUSTOMER_PII_HASH_KEY: randomBytes(32).toString('base64'),
 });
