@@ -74,7 +74,8 @@ async function replica() {
 
 const sh = (local: string) => new Date(`${local}+08:00`); // 2026-11-23 is a Monday
 const calls = (ticketId: string) => admin.collection('port_calls').find({ ticketId }).toArray();
-const records = (ticketId: string) => admin.collection('sla_escalations').find({ ticketId }).toArray();
+// In due order: a server need not return documents in insertion order (FerretDB did not, once).
+const records = (ticketId: string) => admin.collection('sla_escalations').find({ ticketId }).sort({ dueAt: 1 }).toArray();
 
 async function addTicket(priority: string, openedAt: Date, change: (clock: SlaClock) => SlaClock = (c) => c): Promise<string> {
   const id = uniqueName('ticket');
