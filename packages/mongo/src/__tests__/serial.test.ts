@@ -1,18 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { PerKeySerializer } from '../serial.js';
 
+/** Timed work that logs its start and end, to read the order of runs from. */
+function stepLog() {
+  const log: string[] = [];
+  const step = (name: string, ms: number) => () =>
+    new Promise<string>((resolve) => {
+      log.push(`start ${name}`);
+      setTimeout(() => {
+        log.push(`end ${name}`);
+        resolve(name);
+      }, ms);
+    });
+  return { log, step };
+}
+
 describe('PerKeySerializer', () => {
   it('runs work of one key one at a time, in call order, and keys independently', async () => {
     const serial = new PerKeySerializer();
-    const log: string[] = [];
-    const step = (name: string, ms: number) => () =>
-      new Promise<string>((resolve) => {
-        log.push(`start ${name}`);
-        setTimeout(() => {
-          log.push(`end ${name}`);
-          resolve(name);
-        }, ms);
-      });
+    const { log, step } = stepLog();
     const results = await Promise.all([serial.run('a', step('a1', 30)), serial.run('a', step('a2', 1)), serial.run('b', step('b1', 5))]);
     expect(results).toEqual(['a1', 'a2', 'b1']);
     expect(log.indexOf('end a1')).toBeLessThan(log.indexOf('start a2'));
@@ -30,15 +36,7 @@ describe('PerKeySerializer', () => {
 
   it('runAll waits for every key it names, holds them all until it ends, and leaves other keys alone', async () => {
     const serial = new PerKeySerializer();
-    const log: string[] = [];
-    const step = (name: string, ms: number) => () =>
-      new Promise<string>((resolve) => {
-        log.push(`start ${name}`);
-        setTimeout(() => {
-          log.push(`end ${name}`);
-          resolve(name);
-        }, ms);
-      });
+    const { log, step } = stepLog();
     const results = await Promise.all([
       serial.run('a', step('a1', 30)),
       serial.run('b', step('b1', 10)),
